@@ -1,0 +1,7 @@
+// ESM entry: the same objects as the CommonJS entry (no dual-package hazard).
+import { createRequire } from 'node:module';
+
+const WebAssembly = createRequire(import.meta.url)('./index.js');
+
+export default WebAssembly;
+export const { Memory } = WebAssembly;

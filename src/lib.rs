@@ -1,0 +1,9 @@
+#![deny(clippy::all)]
+//! wasm-memory-rs: `WebAssembly.Memory` for Node.js over wasmtime linear
+//! memory. This file only wires the modules together.
+
+mod engine;
+mod error;
+mod mapping;
+mod memory;
+mod reclaim;

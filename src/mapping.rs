@@ -1,0 +1,296 @@
+//! Linear-memory mappings that this library allocates and owns.
+//!
+//! wasmtime asks [`HostMemory`] (installed with `Config::with_host_memory`)
+//! for every linear memory. Owning the mapping is what lets an `ArrayBuffer`
+//! alias wasm memory safely:
+//!
+//! - the whole reservation (the memory's `maximum`, or the index type's
+//!   limit) is made up front, so growth never moves the base;
+//! - the mapping lives in an `Arc`: the wasmtime store and every external
+//!   `ArrayBuffer` over it hold a clone, so no buffer outlives its bytes;
+//! - [`Mapping::release`] unmaps early, once the reclaimer has proven that
+//!   no JS object can reach the bytes any more (see `reclaim.rs`).
+//!
+//! The reservation is `PROT_NONE` beyond the accessible size; growth makes
+//! more of it read-write with `mprotect`.
+
+use std::cell::RefCell;
+use std::ptr::NonNull;
+use std::sync::{Arc, Mutex};
+
+use wasmtime::{LinearMemory, MemoryCreator, MemoryType};
+
+/// Bytes in one wasm page.
+pub const WASM_PAGE: usize = 65536;
+
+/// A reservation of address space holding one linear memory.
+pub struct Mapping {
+    base: NonNull<u8>,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// Bytes reserved at `base` (a multiple of the host page size, never 0).
+    reserved: usize,
+    /// Bytes readable and writable from `base`.
+    accessible: usize,
+    /// Set once the reservation has been unmapped by [`Mapping::release`].
+    released: bool,
+}
+
+// SAFETY: `base` is only an address; every access to the bytes is either
+// through wasmtime (which synchronises per store) or through ArrayBuffers on
+// the JS thread, and all bookkeeping sits behind the mutex.
+unsafe impl Send for Mapping {}
+// SAFETY: as above: shared references only read `base` or lock `state`.
+unsafe impl Sync for Mapping {}
+
+fn host_page() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(page).unwrap_or(4096).max(1)
+}
+
+fn round_up(bytes: usize, to: usize) -> Option<usize> {
+    bytes.checked_add(to - 1).map(|b| b / to * to)
+}
+
+impl Mapping {
+    /// Reserves `reserve` bytes (at least `accessible`), the first `accessible`
+    /// of them readable and writable and zero.
+    ///
+    /// # Errors
+    /// Fails when the kernel refuses the reservation (address space or
+    /// `vm.max_map_count` exhausted, `ulimit -v`); the message says which call.
+    fn new(accessible: usize, reserve: usize) -> Result<Mapping, String> {
+        let page = host_page();
+        let reserved = round_up(reserve.max(accessible).max(1), page)
+            .ok_or_else(|| format!("cannot reserve {reserve} bytes"))?;
+        // SAFETY: an anonymous private mapping at an address of the kernel's
+        // choosing touches no existing memory.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                reserved,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(format!(
+                "cannot reserve {reserved} bytes of address space: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        let base = NonNull::new(ptr.cast::<u8>()).ok_or("mmap returned null")?;
+        let mapping = Mapping {
+            base,
+            state: Mutex::new(State {
+                reserved,
+                accessible: 0,
+                released: false,
+            }),
+        };
+        mapping.grow_to(accessible)?;
+        Ok(mapping)
+    }
+
+    /// Reserves room for a memory of `minimum` bytes that may grow to
+    /// `maximum` bytes, falling back to smaller reservations when the process
+    /// is short of address space (growth past the reservation then fails, as
+    /// V8's does when it cannot reserve).
+    ///
+    /// # Errors
+    /// Fails when not even `minimum` bytes can be reserved.
+    pub fn reserve(minimum: usize, maximum: usize) -> Result<Mapping, String> {
+        let mut reserve = maximum.max(minimum);
+        loop {
+            match Mapping::new(minimum, reserve) {
+                Ok(mapping) => return Ok(mapping),
+                Err(e) if reserve <= minimum => return Err(e),
+                Err(_) => reserve = (reserve / 2).max(minimum),
+            }
+        }
+    }
+
+    /// The first byte of the memory; it never changes.
+    pub fn base(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+
+    /// Bytes currently readable and writable (0 once released).
+    pub fn accessible(&self) -> usize {
+        let state = self.lock();
+        if state.released {
+            0
+        } else {
+            state.accessible
+        }
+    }
+
+    /// Bytes reserved; growth up to this never moves the base.
+    pub fn reserved(&self) -> usize {
+        self.lock().reserved
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A poisoned lock only means a panic elsewhere; the state is still valid.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes the first `new_size` bytes accessible.
+    ///
+    /// # Errors
+    /// Fails past the reservation, after release, or when `mprotect` fails
+    /// (for example when the process has no mappings left).
+    pub fn grow_to(&self, new_size: usize) -> Result<(), String> {
+        let mut state = self.lock();
+        if state.released {
+            return Err("memory has been released".into());
+        }
+        if new_size > state.reserved {
+            return Err(format!(
+                "cannot grow to {new_size} bytes: only {} are reserved",
+                state.reserved
+            ));
+        }
+        if new_size <= state.accessible {
+            return Ok(());
+        }
+        let page = host_page();
+        let from = round_up(state.accessible, page).unwrap_or(state.reserved);
+        let to = round_up(new_size, page).unwrap_or(state.reserved);
+        if to > from {
+            // SAFETY: [from, to) lies inside our own reservation (to <= reserved,
+            // which is page-rounded) and nothing else is mapped there.
+            let rc = unsafe {
+                libc::mprotect(
+                    self.base.as_ptr().add(from).cast(),
+                    to - from,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                )
+            };
+            if rc != 0 {
+                return Err(format!(
+                    "cannot make {} bytes accessible: {}",
+                    to - from,
+                    std::io::Error::last_os_error()
+                ));
+            }
+        }
+        state.accessible = new_size;
+        Ok(())
+    }
+
+    /// Unmaps the reservation now, whoever still holds the `Arc`.
+    ///
+    /// # Safety
+    /// No code may read or write the bytes afterwards: the caller has proven
+    /// that no wasmtime store and no reachable ArrayBuffer uses them.
+    pub unsafe fn release(&self) {
+        let mut state = self.lock();
+        if !state.released {
+            state.released = true;
+            // SAFETY: we mapped exactly `reserved` bytes at `base`; the caller
+            // guarantees nobody uses them any more.
+            unsafe { libc::munmap(self.base.as_ptr().cast(), state.reserved) };
+        }
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: the last `Arc` is gone, so nothing can reach the bytes.
+        unsafe { self.release() }
+    }
+}
+
+/// The `LinearMemory` wasmtime drives: a handle on a shared [`Mapping`].
+struct Linear(Arc<Mapping>);
+
+// SAFETY: `as_ptr` is stable for the mapping's life (we never move it),
+// `byte_capacity` bytes are reserved from it, and `grow_to` only ever makes
+// more of that reservation accessible, zero-filled by the kernel.
+unsafe impl LinearMemory for Linear {
+    fn byte_size(&self) -> usize {
+        self.0.accessible()
+    }
+
+    fn byte_capacity(&self) -> usize {
+        self.0.reserved()
+    }
+
+    fn grow_to(&mut self, new_size: usize) -> wasmtime::Result<()> {
+        self.0.grow_to(new_size).map_err(wasmtime::Error::msg)
+    }
+
+    fn as_ptr(&self) -> *mut u8 {
+        self.0.base()
+    }
+}
+
+/// The engine's memory creator: every linear memory becomes a [`Mapping`].
+pub struct HostMemory;
+
+thread_local! {
+  /// Mappings created on this thread and not yet claimed by their caller.
+  static CREATED: RefCell<Vec<Arc<Mapping>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Takes the mapping that wasmtime just created on this thread at `base`.
+pub fn claim(base: *mut u8) -> Option<Arc<Mapping>> {
+    CREATED.with(|created| {
+        let mut created = created.borrow_mut();
+        let at = created.iter().position(|m| m.base() == base)?;
+        Some(created.swap_remove(at))
+    })
+}
+
+/// Forgets mappings whose creation was abandoned (a failed instantiation).
+pub fn forget_unclaimed() {
+    CREATED.with(|created| created.borrow_mut().clear());
+}
+
+/// The most pages a 32-bit memory may have (the JS API's and wasm's limit).
+pub const MAX_PAGES_32: u64 = 65536;
+/// The most pages a 64-bit memory may have under the JS API.
+pub const MAX_PAGES_64: u64 = 262144;
+
+/// The largest byte size a memory of `ty` may reach when it has no maximum.
+fn type_limit(ty: &MemoryType) -> u64 {
+    let pages = if ty.is_64() {
+        MAX_PAGES_64
+    } else {
+        MAX_PAGES_32
+    };
+    pages * WASM_PAGE as u64
+}
+
+// SAFETY: every memory returned is a fresh zeroed reservation of at least
+// `reserved_size_in_bytes`, and the engine asks for no guard region.
+unsafe impl MemoryCreator for HostMemory {
+    fn new_memory(
+        &self,
+        ty: MemoryType,
+        minimum: usize,
+        maximum: Option<usize>,
+        reserved_size_in_bytes: Option<usize>,
+        guard_size_in_bytes: usize,
+    ) -> Result<Box<dyn LinearMemory>, String> {
+        let reserved = reserved_size_in_bytes.unwrap_or(0);
+        if guard_size_in_bytes != 0 || reserved != 0 {
+            // The engine is configured for explicit bounds checks (engine.rs);
+            // compiled code relying on guard pages would be unsound here.
+            return Err("guard regions are not supported".into());
+        }
+        let limit = usize::try_from(type_limit(&ty)).unwrap_or(usize::MAX);
+        let mapping = Arc::new(Mapping::reserve(
+            minimum,
+            maximum.unwrap_or(limit).min(limit),
+        )?);
+        CREATED.with(|created| created.borrow_mut().push(mapping.clone()));
+        Ok(Box::new(Linear(mapping)))
+    }
+}
