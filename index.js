@@ -21,6 +21,27 @@ const NumberIsNaN = Number.isNaN;
 const uncurryThis = (fn) => Function.prototype.call.bind(fn);
 const ArrayBufferByteLength = uncurryThis(getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get);
 
+// Sweeps of unreachable memories sometimes must know, with no user code in
+// between, whether a buffer they stopped holding is still reachable (see
+// src/reclaim.rs): they call this to run a full garbage collection. The V8
+// flag is set only for the moment it takes to make the function.
+let gcFunction;
+binding.setCollector(function collect() {
+  if (gcFunction === undefined) {
+    gcFunction = null;
+    const v8 = require('node:v8');
+    const hadGc = typeof globalThis.gc === 'function';
+    v8.setFlagsFromString('--expose-gc');
+    try {
+      gcFunction = require('node:vm').runInNewContext('gc');
+    } finally {
+      if (!hadGc) v8.setFlagsFromString('--no-expose-gc');
+    }
+  }
+  if (gcFunction === null) throw new Error('garbage collection is not available');
+  gcFunction();
+});
+
 const kPageSize = 65536;
 /** The JS API's limit on a 32-bit memory, in pages. */
 const kMaxPages = 65536;

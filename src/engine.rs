@@ -18,28 +18,28 @@ use crate::mapping::HostMemory;
 /// # Errors
 /// Fails only if wasmtime rejects the configuration (a build problem).
 pub fn engine() -> Result<&'static Engine, String> {
-    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let mut config = Config::new();
-            config
-                // We allocate every linear memory ourselves (mapping.rs), so that
-                // ArrayBuffers can alias it and outlive the store.
-                .with_host_memory(Arc::new(HostMemory))
-                // An ArrayBuffer points at the base: it must never move.
-                .memory_may_move(false)
-                // No guard pages and no fixed reservation: each memory reserves only
-                // what its maximum needs, and code bounds-checks explicitly.
-                .memory_reservation(0)
-                .memory_guard_size(0)
-                .memory_reservation_for_growth(0)
-                .guard_before_linear_memory(false)
-                // V8 owns the process's signal handlers; wasmtime must not touch them.
-                .signals_based_traps(false);
-            Engine::new(&config).map_err(|e| format!("{e:#}"))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
+  static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+  ENGINE
+    .get_or_init(|| {
+      let mut config = Config::new();
+      config
+        // We allocate every linear memory ourselves (mapping.rs), so that
+        // ArrayBuffers can alias it and outlive the store.
+        .with_host_memory(Arc::new(HostMemory))
+        // An ArrayBuffer points at the base: it must never move.
+        .memory_may_move(false)
+        // No guard pages and no fixed reservation: each memory reserves only
+        // what its maximum needs, and code bounds-checks explicitly.
+        .memory_reservation(0)
+        .memory_guard_size(0)
+        .memory_reservation_for_growth(0)
+        .guard_before_linear_memory(false)
+        // V8 owns the process's signal handlers; wasmtime must not touch them.
+        .signals_based_traps(false);
+      Engine::new(&config).map_err(|e| format!("{e:#}"))
+    })
+    .as_ref()
+    .map_err(Clone::clone)
 }
 
 /// The export name of the memory in [`memory_module`]s.
@@ -47,42 +47,42 @@ pub const MEMORY_EXPORT: &str = "memory";
 
 /// Appends `value` as unsigned LEB128.
 fn leb128(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
+  loop {
+    let byte = (value & 0x7f) as u8;
+    value >>= 7;
+    if value == 0 {
+      out.push(byte);
+      return;
     }
+    out.push(byte | 0x80);
+  }
 }
 
 /// The binary of `(module (memory (export "memory") <ty>))`.
 fn memory_module_bytes(ty: &MemoryType) -> Vec<u8> {
-    let mut limits = Vec::new();
-    let flags = u8::from(ty.maximum().is_some())
-        | if ty.is_shared() { 0x02 } else { 0 }
-        | if ty.is_64() { 0x04 } else { 0 };
-    limits.push(flags);
-    leb128(&mut limits, ty.minimum());
-    if let Some(max) = ty.maximum() {
-        leb128(&mut limits, max);
-    }
-    let mut out = b"\0asm\x01\0\0\0".to_vec();
-    // Memory section: one memory.
-    out.push(5);
-    leb128(&mut out, 1 + limits.len() as u64);
-    out.push(1);
-    out.extend(&limits);
-    // Export section: "memory" -> memory 0.
-    out.push(7);
-    leb128(&mut out, 1 + 1 + MEMORY_EXPORT.len() as u64 + 2);
-    out.push(1);
-    out.push(MEMORY_EXPORT.len() as u8);
-    out.extend(MEMORY_EXPORT.as_bytes());
-    out.extend([0x02, 0x00]);
-    out
+  let mut limits = Vec::new();
+  let flags = u8::from(ty.maximum().is_some())
+    | if ty.is_shared() { 0x02 } else { 0 }
+    | if ty.is_64() { 0x04 } else { 0 };
+  limits.push(flags);
+  leb128(&mut limits, ty.minimum());
+  if let Some(max) = ty.maximum() {
+    leb128(&mut limits, max);
+  }
+  let mut out = b"\0asm\x01\0\0\0".to_vec();
+  // Memory section: one memory.
+  out.push(5);
+  leb128(&mut out, 1 + limits.len() as u64);
+  out.push(1);
+  out.extend(&limits);
+  // Export section: "memory" -> memory 0.
+  out.push(7);
+  leb128(&mut out, 1 + 1 + MEMORY_EXPORT.len() as u64 + 2);
+  out.push(1);
+  out.push(MEMORY_EXPORT.len() as u8);
+  out.extend(MEMORY_EXPORT.as_bytes());
+  out.extend([0x02, 0x00]);
+  out
 }
 
 /// Modules cached at most; the cache starts over when full (shapes in real
@@ -96,17 +96,17 @@ type Shape = (u64, Option<u64>, bool, bool);
 /// # Errors
 /// Fails if wasmtime rejects the type (it was validated before).
 pub fn memory_module(ty: &MemoryType) -> Result<Module, String> {
-    static CACHE: OnceLock<Mutex<HashMap<Shape, Module>>> = OnceLock::new();
-    let shape = (ty.minimum(), ty.maximum(), ty.is_64(), ty.is_shared());
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(module) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&shape) {
-        return Ok(module.clone());
-    }
-    let module = Module::new(engine()?, memory_module_bytes(ty)).map_err(|e| format!("{e:#}"))?;
-    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-    if cache.len() >= CACHE_LIMIT {
-        cache.clear();
-    }
-    cache.insert(shape, module.clone());
-    Ok(module)
+  static CACHE: OnceLock<Mutex<HashMap<Shape, Module>>> = OnceLock::new();
+  let shape = (ty.minimum(), ty.maximum(), ty.is_64(), ty.is_shared());
+  let cache = CACHE.get_or_init(Default::default);
+  if let Some(module) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&shape) {
+    return Ok(module.clone());
+  }
+  let module = Module::new(engine()?, memory_module_bytes(ty)).map_err(|e| format!("{e:#}"))?;
+  let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+  if cache.len() >= CACHE_LIMIT {
+    cache.clear();
+  }
+  cache.insert(shape, module.clone());
+  Ok(module)
 }

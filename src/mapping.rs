@@ -16,7 +16,8 @@
 
 use std::cell::RefCell;
 use std::ptr::NonNull;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmtime::{LinearMemory, MemoryCreator, MemoryType};
 
@@ -25,17 +26,17 @@ pub const WASM_PAGE: usize = 65536;
 
 /// A reservation of address space holding one linear memory.
 pub struct Mapping {
-    base: NonNull<u8>,
-    state: Mutex<State>,
+  base: NonNull<u8>,
+  state: Mutex<State>,
 }
 
 struct State {
-    /// Bytes reserved at `base` (a multiple of the host page size, never 0).
-    reserved: usize,
-    /// Bytes readable and writable from `base`.
-    accessible: usize,
-    /// Set once the reservation has been unmapped by [`Mapping::release`].
-    released: bool,
+  /// Bytes reserved at `base` (a multiple of the host page size, never 0).
+  reserved: usize,
+  /// Bytes readable and writable from `base`.
+  accessible: usize,
+  /// Set once the reservation has been unmapped by [`Mapping::release`].
+  released: bool,
 }
 
 // SAFETY: `base` is only an address; every access to the bytes is either
@@ -46,165 +47,235 @@ unsafe impl Send for Mapping {}
 unsafe impl Sync for Mapping {}
 
 fn host_page() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(page).unwrap_or(4096).max(1)
+  // SAFETY: sysconf has no preconditions.
+  let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+  usize::try_from(page).unwrap_or(4096).max(1)
+}
+
+/// What all mappings together may take of the process, so that V8 (which
+/// aborts when it cannot map memory) always keeps room: refusing a memory
+/// with a RangeError is recoverable, V8 running out is not.
+struct Budget {
+  /// Bytes of address space we may reserve.
+  bytes: usize,
+  /// Memory mappings (VMAs) we may create: each memory takes up to two.
+  maps: usize,
+}
+
+/// Mappings counted as two VMAs each: read-write part and reserved tail.
+const MAPS_PER_MEMORY: usize = 2;
+
+fn budget() -> &'static Budget {
+  static BUDGET: OnceLock<Budget> = OnceLock::new();
+  BUDGET.get_or_init(|| {
+    // x86-64 and aarch64 user space: 47 bits (128 TiB).
+    let mut bytes: usize = 1 << 47;
+    let mut limit = libc::rlimit {
+      rlim_cur: 0,
+      rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0
+      && limit.rlim_cur != libc::RLIM_INFINITY
+    {
+      bytes = bytes.min(usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX));
+    }
+    let max_map_count = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+      .ok()
+      .and_then(|s| s.trim().parse::<usize>().ok())
+      .unwrap_or(65530);
+    Budget {
+      // Leave a quarter, and at least 2 GiB, to V8 and the rest of Node.
+      bytes: (bytes - bytes / 4).saturating_sub(2 << 30),
+      // Leave a quarter of the mappings to everyone else.
+      maps: max_map_count - max_map_count / 4,
+    }
+  })
+}
+
+static RESERVED: AtomicUsize = AtomicUsize::new(0);
+static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
+
+/// Claims `bytes` of address space and one memory's mappings from the budget.
+fn claim_budget(bytes: usize) -> Result<(), String> {
+  let budget = budget();
+  let claimed = RESERVED
+    .fetch_add(bytes, Ordering::Relaxed)
+    .saturating_add(bytes);
+  let maps = MAPPINGS.fetch_add(MAPS_PER_MEMORY, Ordering::Relaxed) + MAPS_PER_MEMORY;
+  if claimed > budget.bytes || maps > budget.maps {
+    return_budget(bytes);
+    return Err(format!(
+      "the process's memory budget is exhausted ({claimed} bytes of {} reserved, {maps} of {} mappings)",
+      budget.bytes, budget.maps
+    ));
+  }
+  Ok(())
+}
+
+fn return_budget(bytes: usize) {
+  RESERVED.fetch_sub(bytes, Ordering::Relaxed);
+  MAPPINGS.fetch_sub(MAPS_PER_MEMORY, Ordering::Relaxed);
 }
 
 fn round_up(bytes: usize, to: usize) -> Option<usize> {
-    bytes.checked_add(to - 1).map(|b| b / to * to)
+  bytes.checked_add(to - 1).map(|b| b / to * to)
 }
 
 impl Mapping {
-    /// Reserves `reserve` bytes (at least `accessible`), the first `accessible`
-    /// of them readable and writable and zero.
-    ///
-    /// # Errors
-    /// Fails when the kernel refuses the reservation (address space or
-    /// `vm.max_map_count` exhausted, `ulimit -v`); the message says which call.
-    fn new(accessible: usize, reserve: usize) -> Result<Mapping, String> {
-        let page = host_page();
-        let reserved = round_up(reserve.max(accessible).max(1), page)
-            .ok_or_else(|| format!("cannot reserve {reserve} bytes"))?;
-        // SAFETY: an anonymous private mapping at an address of the kernel's
-        // choosing touches no existing memory.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                reserved,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(format!(
-                "cannot reserve {reserved} bytes of address space: {}",
-                std::io::Error::last_os_error()
-            ));
-        }
-        let base = NonNull::new(ptr.cast::<u8>()).ok_or("mmap returned null")?;
-        let mapping = Mapping {
-            base,
-            state: Mutex::new(State {
-                reserved,
-                accessible: 0,
-                released: false,
-            }),
-        };
-        mapping.grow_to(accessible)?;
-        Ok(mapping)
+  /// Reserves `reserve` bytes (at least `accessible`), the first `accessible`
+  /// of them readable and writable and zero.
+  ///
+  /// # Errors
+  /// Fails when the kernel refuses the reservation (address space or
+  /// `vm.max_map_count` exhausted, `ulimit -v`); the message says which call.
+  fn new(accessible: usize, reserve: usize) -> Result<Mapping, String> {
+    let page = host_page();
+    let reserved = round_up(reserve.max(accessible).max(1), page)
+      .ok_or_else(|| format!("cannot reserve {reserve} bytes"))?;
+    claim_budget(reserved)?;
+    // SAFETY: an anonymous private mapping at an address of the kernel's
+    // choosing touches no existing memory.
+    let ptr = unsafe {
+      libc::mmap(
+        std::ptr::null_mut(),
+        reserved,
+        libc::PROT_NONE,
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+        -1,
+        0,
+      )
+    };
+    if ptr == libc::MAP_FAILED {
+      return_budget(reserved);
+      return Err(format!(
+        "cannot reserve {reserved} bytes of address space: {}",
+        std::io::Error::last_os_error()
+      ));
     }
+    let base = NonNull::new(ptr.cast::<u8>()).ok_or("mmap returned null")?;
+    let mapping = Mapping {
+      base,
+      state: Mutex::new(State {
+        reserved,
+        accessible: 0,
+        released: false,
+      }),
+    };
+    mapping.grow_to(accessible)?;
+    Ok(mapping)
+  }
 
-    /// Reserves room for a memory of `minimum` bytes that may grow to
-    /// `maximum` bytes, falling back to smaller reservations when the process
-    /// is short of address space (growth past the reservation then fails, as
-    /// V8's does when it cannot reserve).
-    ///
-    /// # Errors
-    /// Fails when not even `minimum` bytes can be reserved.
-    pub fn reserve(minimum: usize, maximum: usize) -> Result<Mapping, String> {
-        let mut reserve = maximum.max(minimum);
-        loop {
-            match Mapping::new(minimum, reserve) {
-                Ok(mapping) => return Ok(mapping),
-                Err(e) if reserve <= minimum => return Err(e),
-                Err(_) => reserve = (reserve / 2).max(minimum),
-            }
-        }
+  /// Reserves room for a memory of `minimum` bytes that may grow to
+  /// `maximum` bytes, falling back to smaller reservations when the process
+  /// is short of address space (growth past the reservation then fails, as
+  /// V8's does when it cannot reserve).
+  ///
+  /// # Errors
+  /// Fails when not even `minimum` bytes can be reserved.
+  pub fn reserve(minimum: usize, maximum: usize) -> Result<Mapping, String> {
+    let mut reserve = maximum.max(minimum);
+    let may_shrink = MAY_SHRINK.with(|m| m.get());
+    loop {
+      match Mapping::new(minimum, reserve) {
+        Ok(mapping) => return Ok(mapping),
+        Err(e) if reserve <= minimum || !may_shrink => return Err(e),
+        Err(_) => reserve = (reserve / 2).max(minimum),
+      }
     }
+  }
 
-    /// The first byte of the memory; it never changes.
-    pub fn base(&self) -> *mut u8 {
-        self.base.as_ptr()
-    }
+  /// The first byte of the memory; it never changes.
+  pub fn base(&self) -> *mut u8 {
+    self.base.as_ptr()
+  }
 
-    /// Bytes currently readable and writable (0 once released).
-    pub fn accessible(&self) -> usize {
-        let state = self.lock();
-        if state.released {
-            0
-        } else {
-            state.accessible
-        }
+  /// Bytes currently readable and writable (0 once released).
+  pub fn accessible(&self) -> usize {
+    let state = self.lock();
+    if state.released {
+      0
+    } else {
+      state.accessible
     }
+  }
 
-    /// Bytes reserved; growth up to this never moves the base.
-    pub fn reserved(&self) -> usize {
-        self.lock().reserved
-    }
+  /// Bytes reserved; growth up to this never moves the base.
+  pub fn reserved(&self) -> usize {
+    self.lock().reserved
+  }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A poisoned lock only means a panic elsewhere; the state is still valid.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
+  fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    // A poisoned lock only means a panic elsewhere; the state is still valid.
+    self.state.lock().unwrap_or_else(|e| e.into_inner())
+  }
 
-    /// Makes the first `new_size` bytes accessible.
-    ///
-    /// # Errors
-    /// Fails past the reservation, after release, or when `mprotect` fails
-    /// (for example when the process has no mappings left).
-    pub fn grow_to(&self, new_size: usize) -> Result<(), String> {
-        let mut state = self.lock();
-        if state.released {
-            return Err("memory has been released".into());
-        }
-        if new_size > state.reserved {
-            return Err(format!(
-                "cannot grow to {new_size} bytes: only {} are reserved",
-                state.reserved
-            ));
-        }
-        if new_size <= state.accessible {
-            return Ok(());
-        }
-        let page = host_page();
-        let from = round_up(state.accessible, page).unwrap_or(state.reserved);
-        let to = round_up(new_size, page).unwrap_or(state.reserved);
-        if to > from {
-            // SAFETY: [from, to) lies inside our own reservation (to <= reserved,
-            // which is page-rounded) and nothing else is mapped there.
-            let rc = unsafe {
-                libc::mprotect(
-                    self.base.as_ptr().add(from).cast(),
-                    to - from,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                )
-            };
-            if rc != 0 {
-                return Err(format!(
-                    "cannot make {} bytes accessible: {}",
-                    to - from,
-                    std::io::Error::last_os_error()
-                ));
-            }
-        }
-        state.accessible = new_size;
-        Ok(())
+  /// Makes the first `new_size` bytes accessible.
+  ///
+  /// # Errors
+  /// Fails past the reservation, after release, or when `mprotect` fails
+  /// (for example when the process has no mappings left).
+  pub fn grow_to(&self, new_size: usize) -> Result<(), String> {
+    let mut state = self.lock();
+    if state.released {
+      return Err("memory has been released".into());
     }
+    if new_size > state.reserved {
+      return Err(format!(
+        "cannot grow to {new_size} bytes: only {} are reserved",
+        state.reserved
+      ));
+    }
+    if new_size <= state.accessible {
+      return Ok(());
+    }
+    let page = host_page();
+    let from = round_up(state.accessible, page).unwrap_or(state.reserved);
+    let to = round_up(new_size, page).unwrap_or(state.reserved);
+    if to > from {
+      // SAFETY: [from, to) lies inside our own reservation (to <= reserved,
+      // which is page-rounded) and nothing else is mapped there.
+      let rc = unsafe {
+        libc::mprotect(
+          self.base.as_ptr().add(from).cast(),
+          to - from,
+          libc::PROT_READ | libc::PROT_WRITE,
+        )
+      };
+      if rc != 0 {
+        return Err(format!(
+          "cannot make {} bytes accessible: {}",
+          to - from,
+          std::io::Error::last_os_error()
+        ));
+      }
+    }
+    state.accessible = new_size;
+    Ok(())
+  }
 
-    /// Unmaps the reservation now, whoever still holds the `Arc`.
-    ///
-    /// # Safety
-    /// No code may read or write the bytes afterwards: the caller has proven
-    /// that no wasmtime store and no reachable ArrayBuffer uses them.
-    pub unsafe fn release(&self) {
-        let mut state = self.lock();
-        if !state.released {
-            state.released = true;
-            // SAFETY: we mapped exactly `reserved` bytes at `base`; the caller
-            // guarantees nobody uses them any more.
-            unsafe { libc::munmap(self.base.as_ptr().cast(), state.reserved) };
-        }
+  /// Unmaps the reservation now, whoever still holds the `Arc`.
+  ///
+  /// # Safety
+  /// No code may read or write the bytes afterwards: the caller has proven
+  /// that no wasmtime store and no reachable ArrayBuffer uses them.
+  pub unsafe fn release(&self) {
+    let mut state = self.lock();
+    if !state.released {
+      state.released = true;
+      // SAFETY: we mapped exactly `reserved` bytes at `base`; the caller
+      // guarantees nobody uses them any more.
+      unsafe { libc::munmap(self.base.as_ptr().cast(), state.reserved) };
+      return_budget(state.reserved);
     }
+  }
 }
 
 impl Drop for Mapping {
-    fn drop(&mut self) {
-        // SAFETY: the last `Arc` is gone, so nothing can reach the bytes.
-        unsafe { self.release() }
-    }
+  fn drop(&mut self) {
+    // SAFETY: the last `Arc` is gone, so nothing can reach the bytes.
+    unsafe { self.release() }
+  }
 }
 
 /// The `LinearMemory` wasmtime drives: a handle on a shared [`Mapping`].
@@ -214,43 +285,54 @@ struct Linear(Arc<Mapping>);
 // `byte_capacity` bytes are reserved from it, and `grow_to` only ever makes
 // more of that reservation accessible, zero-filled by the kernel.
 unsafe impl LinearMemory for Linear {
-    fn byte_size(&self) -> usize {
-        self.0.accessible()
-    }
+  fn byte_size(&self) -> usize {
+    self.0.accessible()
+  }
 
-    fn byte_capacity(&self) -> usize {
-        self.0.reserved()
-    }
+  fn byte_capacity(&self) -> usize {
+    self.0.reserved()
+  }
 
-    fn grow_to(&mut self, new_size: usize) -> wasmtime::Result<()> {
-        self.0.grow_to(new_size).map_err(wasmtime::Error::msg)
-    }
+  fn grow_to(&mut self, new_size: usize) -> wasmtime::Result<()> {
+    self.0.grow_to(new_size).map_err(wasmtime::Error::msg)
+  }
 
-    fn as_ptr(&self) -> *mut u8 {
-        self.0.base()
-    }
+  fn as_ptr(&self) -> *mut u8 {
+    self.0.base()
+  }
 }
 
 /// The engine's memory creator: every linear memory becomes a [`Mapping`].
 pub struct HostMemory;
 
 thread_local! {
+  /// Whether a reservation may fall back to less than the maximum.
+  static MAY_SHRINK: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
   /// Mappings created on this thread and not yet claimed by their caller.
   static CREATED: RefCell<Vec<Arc<Mapping>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Takes the mapping that wasmtime just created on this thread at `base`.
 pub fn claim(base: *mut u8) -> Option<Arc<Mapping>> {
-    CREATED.with(|created| {
-        let mut created = created.borrow_mut();
-        let at = created.iter().position(|m| m.base() == base)?;
-        Some(created.swap_remove(at))
-    })
+  CREATED.with(|created| {
+    let mut created = created.borrow_mut();
+    let at = created.iter().position(|m| m.base() == base)?;
+    Some(created.swap_remove(at))
+  })
+}
+
+/// Runs `f` with reservations that must cover the whole maximum or fail
+/// (the caller frees garbage and retries before settling for less).
+pub fn without_shrinking<T>(f: impl FnOnce() -> T) -> T {
+  let before = MAY_SHRINK.with(|m| m.replace(false));
+  let result = f();
+  MAY_SHRINK.with(|m| m.set(before));
+  result
 }
 
 /// Forgets mappings whose creation was abandoned (a failed instantiation).
 pub fn forget_unclaimed() {
-    CREATED.with(|created| created.borrow_mut().clear());
+  CREATED.with(|created| created.borrow_mut().clear());
 }
 
 /// The most pages a 32-bit memory may have (the JS API's and wasm's limit).
@@ -260,37 +342,37 @@ pub const MAX_PAGES_64: u64 = 262144;
 
 /// The largest byte size a memory of `ty` may reach when it has no maximum.
 fn type_limit(ty: &MemoryType) -> u64 {
-    let pages = if ty.is_64() {
-        MAX_PAGES_64
-    } else {
-        MAX_PAGES_32
-    };
-    pages * WASM_PAGE as u64
+  let pages = if ty.is_64() {
+    MAX_PAGES_64
+  } else {
+    MAX_PAGES_32
+  };
+  pages * WASM_PAGE as u64
 }
 
 // SAFETY: every memory returned is a fresh zeroed reservation of at least
 // `reserved_size_in_bytes`, and the engine asks for no guard region.
 unsafe impl MemoryCreator for HostMemory {
-    fn new_memory(
-        &self,
-        ty: MemoryType,
-        minimum: usize,
-        maximum: Option<usize>,
-        reserved_size_in_bytes: Option<usize>,
-        guard_size_in_bytes: usize,
-    ) -> Result<Box<dyn LinearMemory>, String> {
-        let reserved = reserved_size_in_bytes.unwrap_or(0);
-        if guard_size_in_bytes != 0 || reserved != 0 {
-            // The engine is configured for explicit bounds checks (engine.rs);
-            // compiled code relying on guard pages would be unsound here.
-            return Err("guard regions are not supported".into());
-        }
-        let limit = usize::try_from(type_limit(&ty)).unwrap_or(usize::MAX);
-        let mapping = Arc::new(Mapping::reserve(
-            minimum,
-            maximum.unwrap_or(limit).min(limit),
-        )?);
-        CREATED.with(|created| created.borrow_mut().push(mapping.clone()));
-        Ok(Box::new(Linear(mapping)))
+  fn new_memory(
+    &self,
+    ty: MemoryType,
+    minimum: usize,
+    maximum: Option<usize>,
+    reserved_size_in_bytes: Option<usize>,
+    guard_size_in_bytes: usize,
+  ) -> Result<Box<dyn LinearMemory>, String> {
+    let reserved = reserved_size_in_bytes.unwrap_or(0);
+    if guard_size_in_bytes != 0 || reserved != 0 {
+      // The engine is configured for explicit bounds checks (engine.rs);
+      // compiled code relying on guard pages would be unsound here.
+      return Err("guard regions are not supported".into());
     }
+    let limit = usize::try_from(type_limit(&ty)).unwrap_or(usize::MAX);
+    let mapping = Arc::new(Mapping::reserve(
+      minimum,
+      maximum.unwrap_or(limit).min(limit),
+    )?);
+    CREATED.with(|created| created.borrow_mut().push(mapping.clone()));
+    Ok(Box::new(Linear(mapping)))
+  }
 }

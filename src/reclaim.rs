@@ -18,16 +18,31 @@ use std::rc::Rc;
 use napi::sys;
 use napi::Env;
 
+/// What a sweep learned about one tracked object.
+pub enum Verdict {
+  /// JS can still reach it.
+  Live,
+  /// No JS object can reach it: release it now.
+  Unreachable,
+  /// Reachable only through an object we just stopped holding; a garbage
+  /// collection right now (no user code in between) will tell.
+  Confirm,
+}
+
 /// Something whose native resources may be released once JS cannot reach it.
 pub trait Reclaimable {
-    /// True once `release` has run (by a sweep or by a finalizer).
-    fn released(&self) -> bool;
-    /// True when no JS object can reach the resources any more.
-    fn unreachable(&mut self, env: &Env) -> bool;
-    /// Frees the resources now and forgets the weak references.
-    fn release(&mut self, env: &Env);
-    /// Bytes of memory the object holds (for sweep pacing).
-    fn bytes(&self) -> usize;
+  /// True once it has been released or retired.
+  fn released(&self) -> bool;
+  /// Looks at the weak references.
+  fn check(&mut self, env: &Env) -> Verdict;
+  /// After a forced collection: true if the object it waited on is gone.
+  fn confirmed(&mut self, env: &Env) -> bool;
+  /// Frees the resources now and forgets the references.
+  fn release(&mut self, env: &Env);
+  /// Forgets the references and lets the finalizers free the resources.
+  fn retire(&mut self, env: &Env);
+  /// Bytes of memory the object holds (for sweep pacing).
+  fn bytes(&self) -> usize;
 }
 
 type Entry = Rc<RefCell<dyn Reclaimable>>;
@@ -39,10 +54,12 @@ const MIN_SWEEP_BYTES: usize = 64 << 20;
 
 #[derive(Default)]
 struct Registry {
-    entries: Vec<Entry>,
-    sweep_at_count: usize,
-    bytes_since_sweep: usize,
-    sweep_at_bytes: usize,
+  entries: Vec<Entry>,
+  sweep_at_count: usize,
+  bytes_since_sweep: usize,
+  sweep_at_bytes: usize,
+  /// A JS function that runs a full garbage collection (set by index.js).
+  collector: Option<Ref>,
 }
 
 thread_local! {
@@ -53,137 +70,212 @@ thread_local! {
   });
 }
 
+/// Sets the function sweeps call to collect garbage on demand.
+///
+/// # Errors
+/// Fails if a reference cannot be made.
+pub fn set_collector(env: &Env, collector: sys::napi_value) -> napi::Result<()> {
+  let new = Ref::new(env, collector, true)?;
+  let old = REGISTRY.with(|r| r.borrow_mut().collector.replace(new));
+  if let Some(mut old) = old {
+    old.clear(env);
+  }
+  Ok(())
+}
+
+/// Runs the collector; false if there is none or it threw.
+fn collect(env: &Env) -> bool {
+  let collector = REGISTRY.with(|r| r.borrow().collector.as_ref().and_then(|c| c.get(env)));
+  let Some(collector) = collector else {
+    return false;
+  };
+  let mut undefined = ptr::null_mut();
+  let mut result = ptr::null_mut();
+  // SAFETY: `collector` is a live function handle; no arguments are passed.
+  let status = unsafe {
+    sys::napi_get_undefined(env.raw(), &mut undefined);
+    sys::napi_call_function(env.raw(), undefined, collector, 0, ptr::null(), &mut result)
+  };
+  if status != sys::Status::napi_ok {
+    // Swallow the collector's exception: without it we just free later.
+    let mut exception = ptr::null_mut();
+    // SAFETY: `env` is live; clearing a pending exception has no precondition.
+    unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut exception) };
+    return false;
+  }
+  true
+}
+
+/// Runs `f` in a Node-API handle scope of its own.
+fn in_handle_scope<T>(env: &Env, f: impl FnOnce() -> T) -> T {
+  let mut scope = ptr::null_mut();
+  // SAFETY: scopes are opened and closed in strict nesting on this thread.
+  let opened =
+    unsafe { sys::napi_open_handle_scope(env.raw(), &mut scope) } == sys::Status::napi_ok;
+  let result = f();
+  if opened {
+    // SAFETY: `scope` is the scope opened above and still the innermost.
+    unsafe { sys::napi_close_handle_scope(env.raw(), scope) };
+  }
+  result
+}
+
 /// Starts tracking `entry`, sweeping first when enough has been allocated
 /// since the last sweep.
 pub fn track(env: &Env, entry: Entry, bytes: usize) {
-    let due = REGISTRY.with(|r| {
-        let mut r = r.borrow_mut();
-        r.bytes_since_sweep = r.bytes_since_sweep.saturating_add(bytes);
-        r.entries.len() >= r.sweep_at_count || r.bytes_since_sweep >= r.sweep_at_bytes
-    });
-    if due {
-        sweep(env);
-    }
-    REGISTRY.with(|r| r.borrow_mut().entries.push(entry));
+  let due = REGISTRY.with(|r| {
+    let mut r = r.borrow_mut();
+    r.bytes_since_sweep = r.bytes_since_sweep.saturating_add(bytes);
+    r.entries.len() >= r.sweep_at_count || r.bytes_since_sweep >= r.sweep_at_bytes
+  });
+  if due {
+    sweep(env);
+  }
+  REGISTRY.with(|r| r.borrow_mut().entries.push(entry));
 }
 
 /// Notes `bytes` more memory (a grow) for sweep pacing.
 pub fn note_growth(env: &Env, bytes: usize) {
-    let due = REGISTRY.with(|r| {
-        let mut r = r.borrow_mut();
-        r.bytes_since_sweep = r.bytes_since_sweep.saturating_add(bytes);
-        r.bytes_since_sweep >= r.sweep_at_bytes
-    });
-    if due {
-        sweep(env);
-    }
+  let due = REGISTRY.with(|r| {
+    let mut r = r.borrow_mut();
+    r.bytes_since_sweep = r.bytes_since_sweep.saturating_add(bytes);
+    r.bytes_since_sweep >= r.sweep_at_bytes
+  });
+  if due {
+    sweep(env);
+  }
+}
+
+/// Collects garbage, then sweeps: for when memory has run out.
+pub fn collect_and_sweep(env: &Env) -> usize {
+  collect(env);
+  sweep(env)
 }
 
 /// Releases every tracked object that JS can no longer reach. Returns the
-/// number released.
+/// number released early (not counting those left to their finalizers).
 pub fn sweep(env: &Env) -> usize {
-    // Take the list out so that releasing (which may run arbitrary drops) never
-    // re-enters the registry's borrow.
-    let entries = REGISTRY.with(|r| std::mem::take(&mut r.borrow_mut().entries));
-    let before = entries.len();
-    let mut kept = Vec::with_capacity(before);
-    let mut live_bytes = 0usize;
-    for entry in entries {
-        let mut e = entry.borrow_mut();
-        if e.released() {
-            continue;
-        }
-        if e.unreachable(env) {
-            e.release(env);
-            continue;
-        }
-        live_bytes = live_bytes.saturating_add(e.bytes());
-        drop(e);
-        kept.push(entry);
+  // Take the list out so that releasing (which may run arbitrary drops, and
+  // the collector) never re-enters the registry's borrow.
+  let entries = REGISTRY.with(|r| std::mem::take(&mut r.borrow_mut().entries));
+  let mut kept = Vec::with_capacity(entries.len());
+  let mut confirm = Vec::new();
+  let mut released = 0;
+  for entry in entries {
+    let verdict = {
+      let mut e = entry.borrow_mut();
+      if e.released() {
+        continue;
+      }
+      // A scope of its own, so that no handle `check` makes keeps an object
+      // alive through the collection below.
+      in_handle_scope(env, || e.check(env))
+    };
+    match verdict {
+      Verdict::Live => kept.push(entry),
+      Verdict::Unreachable => {
+        entry.borrow_mut().release(env);
+        released += 1;
+      }
+      Verdict::Confirm => confirm.push(entry),
     }
-    let released = before - kept.len();
-    REGISTRY.with(|r| {
-        let mut r = r.borrow_mut();
-        // Objects tracked while we swept (none today) must not be lost.
-        kept.append(&mut r.entries);
-        r.sweep_at_count = (kept.len() * 2).max(MIN_SWEEP_COUNT);
-        r.sweep_at_bytes = live_bytes.max(MIN_SWEEP_BYTES);
-        r.bytes_since_sweep = 0;
-        r.entries = kept;
-    });
-    released
+  }
+  if !confirm.is_empty() {
+    // Nothing has run since `check` let go of these objects: if a full
+    // collection now frees them, no user code can have touched them since.
+    let collected = collect(env);
+    for entry in confirm {
+      let mut e = entry.borrow_mut();
+      if collected && in_handle_scope(env, || e.confirmed(env)) {
+        e.release(env);
+        released += 1;
+      } else {
+        // Still reachable (or we could not tell): the finalizers will free it.
+        e.retire(env);
+      }
+    }
+  }
+  let live_bytes = kept
+    .iter()
+    .map(|e| e.borrow().bytes())
+    .fold(0usize, usize::saturating_add);
+  REGISTRY.with(|r| {
+    let mut r = r.borrow_mut();
+    // Objects tracked while we swept (the collector can allocate) stay.
+    kept.append(&mut r.entries);
+    r.sweep_at_count = (kept.len() * 2).max(MIN_SWEEP_COUNT);
+    r.sweep_at_bytes = live_bytes.max(MIN_SWEEP_BYTES);
+    r.bytes_since_sweep = 0;
+    r.entries = kept;
+  });
+  released
 }
 
 /// A Node-API reference that is either strong (keeps its object alive) or
 /// weak (read back as `None` once the garbage collector has collected it).
 pub struct Ref {
-    raw: sys::napi_ref,
-    strong: bool,
+  raw: sys::napi_ref,
+  strong: bool,
 }
 
 impl Ref {
-    /// A reference that refers to nothing.
-    pub const fn none() -> Ref {
-        Ref {
-            raw: ptr::null_mut(),
-            strong: false,
-        }
+  /// A reference that refers to nothing.
+  pub const fn none() -> Ref {
+    Ref {
+      raw: ptr::null_mut(),
+      strong: false,
     }
+  }
 
-    /// Makes a reference to `value`, strong or weak.
-    ///
-    /// # Errors
-    /// Fails if Node-API refuses (an exception is then pending).
-    pub fn new(env: &Env, value: sys::napi_value, strong: bool) -> napi::Result<Ref> {
-        let mut raw = ptr::null_mut();
-        // SAFETY: `value` is a live handle of the current scope of `env`.
-        let status =
-            unsafe { sys::napi_create_reference(env.raw(), value, u32::from(strong), &mut raw) };
-        crate::error::check(env, status, "napi_create_reference")?;
-        Ok(Ref { raw, strong })
-    }
+  /// Makes a reference to `value`, strong or weak.
+  ///
+  /// # Errors
+  /// Fails if Node-API refuses (an exception is then pending).
+  pub fn new(env: &Env, value: sys::napi_value, strong: bool) -> napi::Result<Ref> {
+    let mut raw = ptr::null_mut();
+    // SAFETY: `value` is a live handle of the current scope of `env`.
+    let status =
+      unsafe { sys::napi_create_reference(env.raw(), value, u32::from(strong), &mut raw) };
+    crate::error::check(env, status, "napi_create_reference")?;
+    Ok(Ref { raw, strong })
+  }
 
-    /// The object, if the reference is set and the object is alive.
-    pub fn get(&self, env: &Env) -> Option<sys::napi_value> {
-        if self.raw.is_null() {
-            return None;
-        }
-        let mut value = ptr::null_mut();
-        // SAFETY: `raw` was created on this env and not yet deleted.
-        let status = unsafe { sys::napi_get_reference_value(env.raw(), self.raw, &mut value) };
-        (status == sys::Status::napi_ok && !value.is_null()).then_some(value)
+  /// The object, if the reference is set and the object is alive.
+  pub fn get(&self, env: &Env) -> Option<sys::napi_value> {
+    if self.raw.is_null() {
+      return None;
     }
+    let mut value = ptr::null_mut();
+    // SAFETY: `raw` was created on this env and not yet deleted.
+    let status = unsafe { sys::napi_get_reference_value(env.raw(), self.raw, &mut value) };
+    (status == sys::Status::napi_ok && !value.is_null()).then_some(value)
+  }
 
-    /// True while the reference keeps its object alive.
-    pub fn is_strong(&self) -> bool {
-        self.strong
+  /// Stops keeping the object alive.
+  pub fn weaken(&mut self, env: &Env) {
+    if self.strong && !self.raw.is_null() {
+      let mut count = 0;
+      // SAFETY: `raw` is live and its count is 1 (strong), so this is legal.
+      unsafe { sys::napi_reference_unref(env.raw(), self.raw, &mut count) };
     }
+    self.strong = false;
+  }
 
-    /// Stops keeping the object alive.
-    pub fn weaken(&mut self, env: &Env) {
-        if self.strong && !self.raw.is_null() {
-            let mut count = 0;
-            // SAFETY: `raw` is live and its count is 1 (strong), so this is legal.
-            unsafe { sys::napi_reference_unref(env.raw(), self.raw, &mut count) };
-        }
-        self.strong = false;
+  /// Deletes the reference (it then refers to nothing).
+  pub fn clear(&mut self, env: &Env) {
+    if !self.raw.is_null() {
+      // SAFETY: created on this env, deleted exactly once (we null it).
+      unsafe { sys::napi_delete_reference(env.raw(), self.raw) };
+      self.raw = ptr::null_mut();
     }
-
-    /// Deletes the reference (it then refers to nothing).
-    pub fn clear(&mut self, env: &Env) {
-        if !self.raw.is_null() {
-            // SAFETY: created on this env, deleted exactly once (we null it).
-            unsafe { sys::napi_delete_reference(env.raw(), self.raw) };
-            self.raw = ptr::null_mut();
-        }
-        self.strong = false;
-    }
+    self.strong = false;
+  }
 }
 
 /// Tells V8 about memory it cannot see, so that it collects garbage when a
 /// program holds much wasm memory and little JS heap.
 pub fn adjust_external_memory(env: &Env, change: i64) {
-    let mut total = 0;
-    // SAFETY: `env` is live; the call has no other precondition.
-    unsafe { sys::napi_adjust_external_memory(env.raw(), change, &mut total) };
+  let mut total = 0;
+  // SAFETY: `env` is live; the call has no other precondition.
+  unsafe { sys::napi_adjust_external_memory(env.raw(), change, &mut total) };
 }
