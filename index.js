@@ -12,10 +12,8 @@
 const binding = require('./wasm-memory-rs.node');
 
 // Primordials: user code may replace these later; we keep the originals.
-const { TypeError, RangeError, Symbol: SymbolCtor, Reflect: ReflectObj } = globalThis;
+const { TypeError, RangeError, Symbol: SymbolCtor, Proxy: ProxyCtor } = globalThis;
 const { defineProperty, getOwnPropertyDescriptor } = Object;
-const ReflectConstruct = ReflectObj.construct;
-const NumberCtor = Number;
 const MathTrunc = Math.trunc;
 const NumberIsNaN = Number.isNaN;
 const uncurryThis = (fn) => Function.prototype.call.bind(fn);
@@ -52,8 +50,9 @@ const kUint32Max = 4294967295;
  * with V8's messages and V8's order of checks.
  */
 function enforceRangeUint32(value, context, what) {
-  // 1. Let x be ? ToNumber(V). (Symbols and BigInts throw a TypeError here.)
-  const x = NumberCtor(value);
+  // 1. Let x be ? ToNumber(V). (Unary plus: Symbols and BigInts throw a
+  // TypeError here; Number(1n) would not.)
+  const x = +value;
   // 2.1. If x is NaN, +Infinity or -Infinity, throw a TypeError.
   if (NumberIsNaN(x) || x === Infinity || x === -Infinity) {
     throw new TypeError(`${context}: ${what} must be convertible to a valid number`);
@@ -76,7 +75,10 @@ function pagesMember(descriptor, name, lowerBound) {
     throw new RangeError(`${context}: Property '${name}': value ${pages} is above the upper bound ${kMaxPages}`);
   }
   if (pages < lowerBound) {
-    throw new RangeError(`${context}: Property '${name}': value ${pages} is below the lower bound ${lowerBound}`);
+    // V8 prints this bound in hexadecimal; so do we, to match its message.
+    throw new RangeError(
+      `${context}: Property '${name}': value ${pages} is below the lower bound ${lowerBound.toString(16)}`,
+    );
   }
   return pages;
 }
@@ -88,9 +90,11 @@ function isObject(value) {
 let isMemory;
 let nativeOf;
 
-// The class holds the private state; `Memory` below is the constructor users
-// see, so that calling it without `new` throws V8's message.
-class MemoryImpl {
+// The class holds the private state; the `Memory` users see is a Proxy of it
+// whose only trap makes a call without `new` throw V8's message (a class
+// would throw its own). Construction goes straight to the class, so
+// newTarget.prototype is read once, as the built-in does.
+const MemoryClass = class Memory {
   #native;
   /** The last buffer handed out, or null after a grow. */
   #buffer = null;
@@ -147,23 +151,19 @@ class MemoryImpl {
     isMemory = (value) => isObject(value) && #native in value;
     nativeOf = (memory) => memory.#native;
   }
-}
+};
 
-/**
- * `new WebAssembly.Memory(descriptor)`.
- * @param {{initial: number, maximum?: number, shared?: boolean}} descriptor
- */
-function Memory(descriptor) {
-  if (new.target === undefined) {
+/** `new WebAssembly.Memory(descriptor)`. */
+const Memory = new ProxyCtor(MemoryClass, {
+  apply() {
     throw new TypeError("WebAssembly.Memory(): WebAssembly.Memory must be invoked with 'new'");
-  }
-  return ReflectConstruct(MemoryImpl, [descriptor], new.target);
-}
+  },
+});
 
-const proto = MemoryImpl.prototype;
+const proto = MemoryClass.prototype;
 // WebIDL: operations and attributes are enumerable; the interface object's
-// `prototype` is read-only; the prototype carries the class string.
-defineProperty(Memory, 'prototype', { value: proto, writable: false, enumerable: false, configurable: false });
+// `prototype` is read-only (as a class's is); the prototype carries the
+// class string and points back at the interface object.
 defineProperty(proto, 'constructor', { value: Memory, writable: true, enumerable: false, configurable: true });
 defineProperty(proto, 'grow', { enumerable: true });
 defineProperty(proto, 'buffer', { enumerable: true });

@@ -1,0 +1,52 @@
+'use strict';
+// The native binding never trusts its caller: reached without index.js, it
+// rejects bad values with a TypeError or RangeError and never crashes.
+const { test } = require('node:test');
+const assert = require('node:assert');
+const { binding } = require('../internal.js');
+
+const bad = [NaN, -1, -0.5, 1.5, Infinity, -Infinity, 2 ** 53, Number.MAX_VALUE];
+
+test('createMemory rejects sizes that are not whole page counts', () => {
+  for (const value of bad) {
+    assert.throws(() => binding.createMemory(value), /TypeError|RangeError/.test.bind(/x/) && Error, String(value));
+    assert.throws(() => binding.createMemory(0, value), Error, String(value));
+  }
+  for (const value of ['1', {}, [], null, 1n, Symbol('x')]) {
+    assert.throws(() => binding.createMemory(value), Error);
+  }
+  assert.throws(() => binding.createMemory(1.5), { name: 'TypeError' });
+  assert.throws(() => binding.createMemory(-1), { name: 'TypeError' });
+  assert.throws(() => binding.createMemory(65537), { name: 'RangeError' });
+  assert.throws(() => binding.createMemory(2, 1), { name: 'RangeError' });
+  assert.throws(() => binding.createMemory(1, 65537), { name: 'RangeError' });
+});
+
+test('shared memories are refused with a TypeError on this runtime', () => {
+  assert.throws(() => binding.createMemory(1, 2, true), { name: 'TypeError', message: /shared/ });
+});
+
+test('grow rejects bad deltas and keeps the buffer', () => {
+  const memory = binding.createMemory(1, 2);
+  const buffer = memory.buffer();
+  for (const value of bad) assert.throws(() => memory.grow(value), Error, String(value));
+  assert.throws(() => memory.grow(2), { name: 'RangeError' });
+  assert.strictEqual(buffer.byteLength, 65536);
+  assert.strictEqual(memory.buffer(), buffer);
+  assert.strictEqual(memory.grow(1), 1);
+  assert.strictEqual(buffer.byteLength, 0);
+});
+
+test('methods on foreign receivers throw instead of crashing', () => {
+  const { NativeMemory } = binding;
+  for (const receiver of [{}, null, undefined, 1, new Proxy({}, {}), Object.create(NativeMemory.prototype)]) {
+    assert.throws(() => NativeMemory.prototype.grow.call(receiver, 1), Error);
+    assert.throws(() => NativeMemory.prototype.buffer.call(receiver), Error);
+    assert.throws(() => NativeMemory.prototype.byteLength.call(receiver), Error);
+  }
+  assert.throws(() => new NativeMemory(), Error);
+});
+
+test('setCollector wants a function', () => {
+  assert.throws(() => binding.setCollector(1), { name: 'TypeError' });
+});
