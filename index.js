@@ -133,8 +133,14 @@ const MemoryClass = class Memory {
   }
 
   get buffer() {
-    if (!isMemory(this)) throw new TypeError('WebAssembly.Memory.buffer: Receiver is not a WebAssembly.Memory');
-    const buffer = this.#buffer;
+    let buffer;
+    // The brand check is the private read itself (it throws on anything
+    // that is not a Memory, Proxies included): the cheapest check there is.
+    try {
+      buffer = this.#buffer;
+    } catch {
+      throw new TypeError('WebAssembly.Memory.buffer: Receiver is not a WebAssembly.Memory');
+    }
     // Fast path: still attached. A detached buffer reads 0 bytes, so a
     // non-empty memory notices a foreign detach here; an empty one always
     // asks the native side, which checks.

@@ -6,4 +6,5 @@ mod engine;
 mod error;
 mod mapping;
 mod memory;
+mod pool;
 mod reclaim;

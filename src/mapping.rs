@@ -254,6 +254,29 @@ impl Mapping {
     Ok(())
   }
 
+  /// Gives the accessible pages back to the kernel; they read as zero.
+  ///
+  /// # Safety
+  /// No code may be using the bytes' contents: the caller has proven that
+  /// no reachable ArrayBuffer or wasm instance can see them.
+  pub unsafe fn zero(&self) -> Result<(), String> {
+    let state = self.lock();
+    if state.released || state.accessible == 0 {
+      return Ok(());
+    }
+    let len = round_up(state.accessible, host_page()).unwrap_or(state.reserved);
+    // SAFETY: [base, base+len) is inside our read-write reservation; for a
+    // private anonymous mapping MADV_DONTNEED makes the pages read as zero.
+    let rc = unsafe { libc::madvise(self.base.as_ptr().cast(), len, libc::MADV_DONTNEED) };
+    if rc != 0 {
+      return Err(format!(
+        "madvise failed: {}",
+        std::io::Error::last_os_error()
+      ));
+    }
+    Ok(())
+  }
+
   /// Unmaps the reservation now, whoever still holds the `Arc`.
   ///
   /// # Safety

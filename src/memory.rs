@@ -30,6 +30,7 @@ use wasmtime::{MemoryType, Store};
 
 use crate::error::{check, error, range_error, type_error};
 use crate::mapping::{self, Mapping, MAX_PAGES_32, WASM_PAGE};
+use crate::pool::Pool;
 use crate::reclaim::{self, Reclaimable, Ref, Verdict};
 
 /// What a live memory owns.
@@ -37,6 +38,38 @@ struct Live {
   /// The store the memory lives in; dropping it frees wasmtime's state.
   store: Store<()>,
   memory: wasmtime::Memory,
+}
+
+/// A memory type, as the recycling pool keys it.
+#[derive(PartialEq)]
+struct Shape {
+  minimum: u64,
+  maximum: Option<u64>,
+}
+
+impl Shape {
+  fn of(ty: &MemoryType) -> Shape {
+    Shape {
+      minimum: ty.minimum(),
+      maximum: ty.maximum(),
+    }
+  }
+}
+
+thread_local! {
+  /// Released memories, zeroed, waiting to be reused by a memory of the
+  /// same type and size.
+  static POOL: RefCell<Pool<Shape, (Live, Arc<Mapping>)>> = const { RefCell::new(Pool::new()) };
+}
+
+/// Unmaps every parked memory (when the budget runs short).
+fn drain_pool() {
+  for (live, mapping) in POOL.with(|p| p.borrow_mut().drain()) {
+    drop(live);
+    // SAFETY: parked memories were unreachable when parked (see `release`)
+    // and nothing has handed them out since.
+    unsafe { mapping.release() };
+  }
 }
 
 /// A memory's state, shared by its JS wrapper and the reclaimer.
@@ -116,12 +149,30 @@ impl Reclaimable for Tracked {
   }
 
   fn release(&mut self, env: &Env) {
+    let live = self.live.take();
     self.retire(env);
-    // SAFETY: the store is gone; the `NativeMemory` was collected; its last
-    // buffer was attached when we let go of it and a collection with no user
-    // code in between freed it (or there was none); older buffers were
-    // detached by us. No JS object can reach the bytes, and the finalizers
-    // that still hold the `Arc` never touch them.
+    // From here on, no JS object can reach the bytes: the `NativeMemory` was
+    // collected; its last buffer was attached when we let go of it and a
+    // collection with no user code in between freed it (or there was none);
+    // older buffers were detached by us. The finalizers that still hold the
+    // `Arc` never touch the bytes.
+    if let Some(mut live) = live {
+      let ty = live.memory.ty(&live.store);
+      // Reusable only at its initial size: wasm memories never shrink.
+      // SAFETY: unreachable, as above.
+      if live.memory.size(&mut live.store) == ty.minimum() && unsafe { self.mapping.zero() }.is_ok()
+      {
+        let bytes = self.mapping.accessible();
+        let parked = (live, self.mapping.clone());
+        if POOL
+          .with(|p| p.borrow_mut().put(Shape::of(&ty), parked, bytes))
+          .is_none()
+        {
+          return;
+        }
+      }
+    }
+    // SAFETY: unreachable, as above, and the store is gone.
     unsafe { self.mapping.release() };
   }
 
@@ -237,41 +288,13 @@ pub fn create_memory<'env>(
        create a SharedArrayBuffer over native memory",
     ));
   }
-  let engine = crate::engine::engine().map_err(|e| error(env, e))?;
   // u32 conversions cannot fail: both are <= 65536.
   let ty = MemoryType::new(initial as u32, maximum.map(|m| m as u32));
-  let module = crate::engine::memory_module(&ty).map_err(|e| error(env, e))?;
-  let attempt = || -> wasmtime::Result<Live> {
-    let mut store = Store::new(engine, ());
-    let instance = wasmtime::Instance::new(&mut store, &module, &[])?;
-    let memory = instance
-      .get_memory(&mut store, crate::engine::MEMORY_EXPORT)
-      .ok_or_else(|| wasmtime::Error::msg("memory module has no memory"))?;
-    Ok(Live { store, memory })
+  let recycled = POOL.with(|p| p.borrow_mut().take(&Shape::of(&ty)));
+  let (live, mapping) = match recycled {
+    Some(parked) => parked,
+    None => instantiate(env, &ty)?,
   };
-  let live = match mapping::without_shrinking(attempt) {
-    // Out of address space or mappings: free what is already garbage, then
-    // retry, settling for a smaller reservation if we must (V8 does too).
-    Err(_) => {
-      mapping::forget_unclaimed();
-      reclaim::collect_and_sweep(env);
-      attempt()
-    }
-    result => result,
-  };
-  let live = match live {
-    Ok(live) => live,
-    Err(e) => {
-      mapping::forget_unclaimed();
-      return Err(range_error(
-        env,
-        format!("WebAssembly.Memory(): could not allocate memory: {e:#}"),
-      ));
-    }
-  };
-  let base = live.memory.data_ptr(&live.store);
-  let mapping =
-    mapping::claim(base).ok_or_else(|| error(env, "wasmtime did not use our memory creator"))?;
   let bytes = mapping.accessible();
   let tracked = Rc::new(RefCell::new(Tracked {
     live: Some(live),
@@ -292,6 +315,46 @@ pub fn create_memory<'env>(
   }
   reclaim::track(env, tracked, bytes);
   Ok(instance)
+}
+
+/// A new memory of type `ty`: the one export of its memory module,
+/// instantiated in a store of its own.
+fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)> {
+  let engine = crate::engine::engine().map_err(|e| error(env, e))?;
+  let module = crate::engine::memory_module(ty).map_err(|e| error(env, e))?;
+  let attempt = || -> wasmtime::Result<Live> {
+    let mut store = Store::new(engine, ());
+    let instance = wasmtime::Instance::new(&mut store, &module, &[])?;
+    let memory = instance
+      .get_memory(&mut store, crate::engine::MEMORY_EXPORT)
+      .ok_or_else(|| wasmtime::Error::msg("memory module has no memory"))?;
+    Ok(Live { store, memory })
+  };
+  let live = match mapping::without_shrinking(attempt) {
+    // Out of address space or mappings: free what is already garbage, then
+    // retry, settling for a smaller reservation if we must (V8 does too).
+    Err(_) => {
+      mapping::forget_unclaimed();
+      drain_pool();
+      reclaim::collect_and_sweep(env);
+      attempt()
+    }
+    result => result,
+  };
+  let live = match live {
+    Ok(live) => live,
+    Err(e) => {
+      mapping::forget_unclaimed();
+      return Err(range_error(
+        env,
+        format!("WebAssembly.Memory(): could not allocate memory: {e:#}"),
+      ));
+    }
+  };
+  let base = live.memory.data_ptr(&live.store);
+  let mapping =
+    mapping::claim(base).ok_or_else(|| error(env, "wasmtime did not use our memory creator"))?;
+  Ok((live, mapping))
 }
 
 #[napi]

@@ -60,6 +60,9 @@ struct Registry {
   sweep_at_bytes: usize,
   /// A JS function that runs a full garbage collection (set by index.js).
   collector: Option<Ref>,
+  /// A weak reference to an object nothing else holds: once it reads back
+  /// empty, a garbage collection has run and a sweep may free something.
+  sentinel: Ref,
 }
 
 thread_local! {
@@ -68,6 +71,27 @@ thread_local! {
     sweep_at_bytes: MIN_SWEEP_BYTES,
     ..Registry::default()
   });
+}
+
+/// True if a garbage collection has cleared the sentinel since it was set
+/// (and sets a new one).
+fn collected_since_last_look(env: &Env) -> bool {
+  let cleared = REGISTRY.with(|r| r.borrow().sentinel.get(env).is_none());
+  if cleared {
+    let mut object = ptr::null_mut();
+    // SAFETY: `env` is live; the new object is only referenced weakly.
+    let created =
+      unsafe { sys::napi_create_object(env.raw(), &mut object) } == sys::Status::napi_ok;
+    let fresh = if created {
+      Ref::new(env, object, false).ok()
+    } else {
+      None
+    };
+    let mut old =
+      REGISTRY.with(|r| std::mem::replace(&mut r.borrow_mut().sentinel, fresh.unwrap_or_default()));
+    old.clear(env);
+  }
+  cleared
 }
 
 /// Sets the function sweeps call to collect garbage on demand.
@@ -128,7 +152,9 @@ pub fn track(env: &Env, entry: Entry, bytes: usize) {
     r.bytes_since_sweep = r.bytes_since_sweep.saturating_add(bytes);
     r.entries.len() >= r.sweep_at_count || r.bytes_since_sweep >= r.sweep_at_bytes
   });
-  if due {
+  // Right after a collection is when a sweep finds the most to free (and
+  // the recycling pool catches it before it piles up).
+  if collected_since_last_look(env) || due {
     sweep(env);
   }
   REGISTRY.with(|r| r.borrow_mut().entries.push(entry));
@@ -216,6 +242,12 @@ pub fn sweep(env: &Env) -> usize {
 pub struct Ref {
   raw: sys::napi_ref,
   strong: bool,
+}
+
+impl Default for Ref {
+  fn default() -> Ref {
+    Ref::none()
+  }
 }
 
 impl Ref {
