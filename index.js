@@ -11,9 +11,16 @@
 
 const binding = require('./wasm-memory-rs.node');
 
+// The longest buffer this Node can make (4 GiB on Node 20): a larger memory's
+// `buffer` is a RangeError, never a truncated buffer.
+binding.setMaxBufferLength(require('node:buffer').constants.MAX_LENGTH);
+
 // Primordials: user code may replace these later; we keep the originals.
 const { TypeError, RangeError, Symbol: SymbolCtor, Proxy: ProxyCtor } = globalThis;
-const { defineProperty, getOwnPropertyDescriptor } = Object;
+const { defineProperty, getOwnPropertyDescriptor, freeze: ObjectFreeze } = Object;
+const BigIntCtor = BigInt;
+const BigIntAsIntN = BigInt.asIntN;
+const StringCtor = String;
 const MathTrunc = Math.trunc;
 const NumberIsNaN = Number.isNaN;
 const uncurryThis = (fn) => Function.prototype.call.bind(fn);
@@ -41,9 +48,11 @@ binding.setCollector(function collect() {
 });
 
 const kPageSize = 65536;
-/** The JS API's limit on a 32-bit memory, in pages. */
+/** The JS API's limits on memories, in pages: 32-bit, and 64-bit (memory64). */
 const kMaxPages = 65536;
+const kMaxPages64 = 262144;
 const kUint32Max = 4294967295;
+const kUint64Max = 2n ** 64n - 1n;
 
 /**
  * WebIDL `[EnforceRange] unsigned long` (https://webidl.spec.whatwg.org/#es-unsigned-long),
@@ -65,14 +74,58 @@ function enforceRangeUint32(value, context, what) {
   return MathTrunc(x) + 0;
 }
 
-/** A descriptor member in pages: converted, then checked against [min, kMaxPages]. */
-function pagesMember(descriptor, name, lowerBound) {
+/**
+ * ToBigInt (ECMA-262 §7.1.13): BigInt.asIntN performs exactly that (Numbers
+ * throw a TypeError, bad strings a SyntaxError) and, this wide, returns the
+ * value unchanged.
+ */
+function toBigInt(value) {
+  return BigIntAsIntN(2 ** 53 - 1, value);
+}
+
+/**
+ * AddressValueToU64(v, addressType) (JS API §"Memories"): an
+ * `[EnforceRange] unsigned long` for i32, a BigInt in [0, 2^64) for i64.
+ * Returns a Number either way (sizes are checked against page limits far
+ * below 2^53 before they are used).
+ */
+function addressValue(value, address, context, what) {
+  if (address === 'i32') return enforceRangeUint32(value, context, what);
+  // 1. Let x be ? ToBigInt(v). 2. If x < 0 or x > 2^64 - 1, throw a TypeError.
+  const x = toBigInt(value);
+  if (x < 0n || x > kUint64Max) throw new TypeError(`${context}: ${what} must be in u64 range`);
+  return Number(x);
+}
+
+/** A size in pages as JS sees it: a Number for i32, a BigInt for i64. */
+function toAddressValue(pages, address) {
+  return address === 'i64' ? BigIntCtor(pages) : pages;
+}
+
+/**
+ * MemoryDescriptor's `address` (and its older name `index`): read first,
+ * ToString, then "i32" or "i64".
+ */
+function addressMember(descriptor) {
+  let value = descriptor.address;
+  if (value === undefined) value = descriptor.index;
+  if (value === undefined) return 'i32';
+  const address = `${value}`;
+  if (address !== 'i32' && address !== 'i64') {
+    throw new TypeError(`WebAssembly.Memory(): Unknown address type '${address}'; pass 'i32' or 'i64'`);
+  }
+  return address;
+}
+
+/** A descriptor member in pages: converted, then checked against [lowerBound, limit]. */
+function pagesMember(descriptor, name, lowerBound, address) {
   const context = 'WebAssembly.Memory()';
   const value = descriptor[name];
   if (value === undefined) return undefined;
-  const pages = enforceRangeUint32(value, context, `Property '${name}'`);
-  if (pages > kMaxPages) {
-    throw new RangeError(`${context}: Property '${name}': value ${pages} is above the upper bound ${kMaxPages}`);
+  const pages = addressValue(value, address, context, `Property '${name}'`);
+  const limit = address === 'i64' ? kMaxPages64 : kMaxPages;
+  if (pages > limit) {
+    throw new RangeError(`${context}: Property '${name}': value ${pages} is above the upper bound ${limit}`);
   }
   if (pages < lowerBound) {
     // V8 prints this bound in hexadecimal; so do we, to match its message.
@@ -101,35 +154,73 @@ const MemoryClass = class Memory {
   /** The memory's size in bytes when #buffer was made. */
   #byteLength = 0;
 
+  /** 'i32' or 'i64' (memory64). */
+  #address = 'i32';
+  /** The maximum in pages, or undefined. */
+  #maximum;
+  #shared = false;
+
   constructor(descriptor) {
     const context = 'WebAssembly.Memory()';
     // 1. descriptor is a MemoryDescriptor dictionary. (V8 also rejects undefined.)
     if (!isObject(descriptor)) throw new TypeError(`${context}: Argument 0 must be a memory descriptor`);
-    // Dictionary members are read and converted one by one, in order.
-    const initial = pagesMember(descriptor, 'initial', 0);
-    if (initial === undefined) throw new TypeError(`${context}: Property 'initial' is required`);
+    // Dictionary members are read and converted one by one: the address
+    // type first, since it decides how sizes convert (memory64).
+    const address = addressMember(descriptor);
+    // `minimum` is `initial`'s name in the type-reflection proposal.
+    const initial = pagesMember(descriptor, 'initial', 0, address);
+    const minimum = pagesMember(descriptor, 'minimum', 0, address);
+    if (initial !== undefined && minimum !== undefined) {
+      throw new TypeError(`${context}: The properties 'initial' and 'minimum' are not allowed at the same time`);
+    }
+    const min = initial ?? minimum;
+    if (min === undefined) throw new TypeError(`${context}: Property 'initial' is required`);
     // 2-3. If maximum is present and maximum < initial, throw a RangeError.
-    const maximum = pagesMember(descriptor, 'maximum', initial);
+    const maximum = pagesMember(descriptor, 'maximum', min, address);
     const shared = !!descriptor.shared;
     // 4. If shared is true and maximum is not present, throw a TypeError.
     if (shared && maximum === undefined) {
       throw new TypeError(`${context}: If shared is true, maximum property should be defined.`);
     }
     // 5-8. Create the memory (RangeError if it cannot be allocated).
-    this.#native = binding.createMemory(initial, maximum, shared);
-    this.#byteLength = initial * kPageSize;
+    this.#native = binding.createMemory(min, maximum, shared, address === 'i64');
+    this.#address = address;
+    this.#maximum = maximum;
+    this.#shared = shared;
+    // A shared memory's buffer is a SharedArrayBuffer: never detached, so
+    // the getter's length check (for ArrayBuffers) is skipped (-1).
+    this.#byteLength = shared ? -1 : min * kPageSize;
   }
 
   grow(delta) {
     const context = 'WebAssembly.Memory.grow()';
     if (!isMemory(this)) throw new TypeError(`${context}: Receiver is not a WebAssembly.Memory`);
-    const pages = enforceRangeUint32(delta, context, 'Argument 0');
+    const address = this.#address;
+    const pages = addressValue(delta, address, context, 'Argument 0');
     // Grow; the native side detaches the old buffer ("refresh the memory
     // buffer") or throws a RangeError and leaves it alone.
     const oldPages = this.#native.grow(pages);
     this.#buffer = null;
-    this.#byteLength = (oldPages + pages) * kPageSize;
-    return oldPages;
+    if (!this.#shared) this.#byteLength = (oldPages + pages) * kPageSize;
+    return toAddressValue(oldPages, address);
+  }
+
+  // ArrayBuffer toFixedLengthBuffer() (JS API, resizable buffers): our
+  // buffers are always fixed-length, so this is the `buffer` getter.
+  toFixedLengthBuffer() {
+    if (!isMemory(this)) {
+      throw new TypeError('WebAssembly.Memory.toFixedLengthBuffer(): Receiver is not a WebAssembly.Memory');
+    }
+    return this.buffer;
+  }
+
+  // ArrayBuffer toResizableBuffer() (JS API, resizable buffers).
+  toResizableBuffer() {
+    const context = 'WebAssembly.Memory.toResizableBuffer()';
+    if (!isMemory(this)) throw new TypeError(`${context}: Receiver is not a WebAssembly.Memory`);
+    throw new TypeError(
+      `${context}: not supported: Node-API cannot create a resizable ArrayBuffer over native memory`,
+    );
   }
 
   get buffer() {
@@ -144,13 +235,48 @@ const MemoryClass = class Memory {
     // Fast path: still attached. A detached buffer reads 0 bytes, so a
     // non-empty memory notices a foreign detach here; an empty one always
     // asks the native side, which checks.
-    if (buffer !== null && this.#byteLength !== 0 && ArrayBufferByteLength(buffer) === this.#byteLength) {
+    if (buffer !== null && this.#byteLength > 0 && ArrayBufferByteLength(buffer) === this.#byteLength) {
       return buffer;
+    }
+    return this.#refreshBuffer(buffer);
+  }
+
+  #refreshBuffer(buffer) {
+    if (this.#shared) {
+      if (buffer !== null) return buffer;
+      // SetIntegrityLevel(buffer, "frozen"), as the spec does for shared memories.
+      const fresh = ObjectFreeze(this.#native.buffer());
+      this.#buffer = fresh;
+      return fresh;
     }
     const fresh = this.#native.buffer();
     this.#buffer = fresh;
     this.#byteLength = ArrayBufferByteLength(fresh);
     return fresh;
+  }
+
+  // MemoryType type() (type-reflection proposal): the current size as the
+  // minimum, the maximum if any, sharedness and address type.
+  type() {
+    if (!isMemory(this)) throw new TypeError('WebAssembly.Memory.type(): Receiver is not a WebAssembly.Memory');
+    const address = this.#address;
+    const type = { minimum: toAddressValue(this.#native.byteLength() / kPageSize, address) };
+    if (this.#maximum !== undefined) type.maximum = toAddressValue(this.#maximum, address);
+    type.shared = this.#shared;
+    type.address = address;
+    return type;
+  }
+
+  // undefined discard(byteOffset, byteLength) (memory-control proposal,
+  // prototype; an extension here): zeroes whole pages and gives them back to
+  // the operating system, keeping the memory's size.
+  discard(byteOffset, byteLength) {
+    const context = 'WebAssembly.Memory.discard()';
+    if (!isMemory(this)) throw new TypeError(`${context}: Receiver is not a WebAssembly.Memory`);
+    const address = this.#address;
+    const offset = addressValue(byteOffset, address, context, 'Argument 0');
+    const length = addressValue(byteLength, address, context, 'Argument 1');
+    this.#native.discard(offset, length);
   }
 
   static {
@@ -171,8 +297,9 @@ const proto = MemoryClass.prototype;
 // `prototype` is read-only (as a class's is); the prototype carries the
 // class string and points back at the interface object.
 defineProperty(proto, 'constructor', { value: Memory, writable: true, enumerable: false, configurable: true });
-defineProperty(proto, 'grow', { enumerable: true });
-defineProperty(proto, 'buffer', { enumerable: true });
+for (const name of ['grow', 'toFixedLengthBuffer', 'toResizableBuffer', 'buffer', 'type', 'discard']) {
+  defineProperty(proto, name, { enumerable: true });
+}
 defineProperty(proto, SymbolCtor.toStringTag, {
   value: 'WebAssembly.Memory',
   writable: false,

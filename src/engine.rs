@@ -35,7 +35,11 @@ pub fn engine() -> Result<&'static Engine, String> {
         .memory_reservation_for_growth(0)
         .guard_before_linear_memory(false)
         // V8 owns the process's signal handlers; wasmtime must not touch them.
-        .signals_based_traps(false);
+        .signals_based_traps(false)
+        // Shared memories (for SharedArrayBuffers) and memory64.
+        .wasm_threads(true)
+        .shared_memory(true)
+        .wasm_memory64(true);
       Engine::new(&config).map_err(|e| format!("{e:#}"))
     })
     .as_ref()

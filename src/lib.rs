@@ -2,6 +2,7 @@
 //! wasm-memory-rs: `WebAssembly.Memory` for Node.js over wasmtime linear
 //! memory. This file only wires the modules together.
 
+mod buffer;
 mod engine;
 mod error;
 mod mapping;

@@ -260,14 +260,41 @@ impl Mapping {
   /// No code may be using the bytes' contents: the caller has proven that
   /// no reachable ArrayBuffer or wasm instance can see them.
   pub unsafe fn zero(&self) -> Result<(), String> {
+    let accessible = self.accessible();
+    // SAFETY: the caller's contract.
+    unsafe { self.zero_range(0, accessible) }
+  }
+
+  /// Gives the pages of `[offset, offset + len)` back to the kernel; they
+  /// read as zero afterwards. Offsets are rounded out to host pages, which
+  /// callers keep whole (wasm pages are multiples of them).
+  ///
+  /// # Safety
+  /// The range must be accessible, and zeroing it must be what the memory's
+  /// users are allowed to observe.
+  pub unsafe fn zero_range(&self, offset: usize, len: usize) -> Result<(), String> {
     let state = self.lock();
-    if state.released || state.accessible == 0 {
+    if state.released || len == 0 {
       return Ok(());
     }
-    let len = round_up(state.accessible, host_page()).unwrap_or(state.reserved);
-    // SAFETY: [base, base+len) is inside our read-write reservation; for a
+    let end = offset.saturating_add(len).min(state.accessible);
+    let page = host_page();
+    let start = offset / page * page;
+    let end = round_up(end, page)
+      .unwrap_or(state.reserved)
+      .min(state.reserved);
+    if end <= start {
+      return Ok(());
+    }
+    // SAFETY: [start, end) is inside our read-write reservation; for a
     // private anonymous mapping MADV_DONTNEED makes the pages read as zero.
-    let rc = unsafe { libc::madvise(self.base.as_ptr().cast(), len, libc::MADV_DONTNEED) };
+    let rc = unsafe {
+      libc::madvise(
+        self.base.as_ptr().add(start).cast(),
+        end - start,
+        libc::MADV_DONTNEED,
+      )
+    };
     if rc != 0 {
       return Err(format!(
         "madvise failed: {}",

@@ -1,5 +1,5 @@
 //! The native half of `WebAssembly.Memory`: a wasmtime memory in a store of
-//! its own, and the external `ArrayBuffer`s that alias it.
+//! its own, and the external buffers that alias it (`buffer.rs`).
 //!
 //! # Memory and safety
 //! An `ArrayBuffer` handed to JS points straight at the linear memory. That
@@ -15,21 +15,21 @@
 //!   it strongly until that moment, so a `transfer()` made while the `Memory`
 //!   lived cannot go unnoticed), and then seen that buffer collected too. A
 //!   buffer that was ever detached by someone else marks the memory
-//!   *escaped*: only the finalizers may free it.
+//!   *escaped*: only the finalizers may free it. Shared memories are escaped
+//!   from birth: their SharedArrayBuffers can be posted to other threads.
 
 use std::cell::RefCell;
-use std::ffi::c_void;
-use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{ClassInstance, JavaScriptClassExt, ObjectFinalize, Unknown};
 use napi::{sys, Env};
 use napi_derive::napi;
-use wasmtime::{MemoryType, Store};
+use wasmtime::{MemoryType, MemoryTypeBuilder, SharedMemory, Store};
 
-use crate::error::{check, error, range_error, type_error};
-use crate::mapping::{self, Mapping, MAX_PAGES_32, WASM_PAGE};
+use crate::buffer;
+use crate::error::{error, range_error, type_error};
+use crate::mapping::{self, Mapping, MAX_PAGES_32, MAX_PAGES_64, WASM_PAGE};
 use crate::pool::Pool;
 use crate::reclaim::{self, Reclaimable, Ref, Verdict};
 
@@ -37,7 +37,49 @@ use crate::reclaim::{self, Reclaimable, Ref, Verdict};
 struct Live {
   /// The store the memory lives in; dropping it frees wasmtime's state.
   store: Store<()>,
-  memory: wasmtime::Memory,
+  memory: Handle,
+}
+
+/// wasmtime's handle on the memory: shared memories have their own type.
+enum Handle {
+  Local(wasmtime::Memory),
+  Shared(SharedMemory),
+}
+
+impl Live {
+  fn ty(&self) -> MemoryType {
+    match &self.memory {
+      Handle::Local(m) => m.ty(&self.store),
+      Handle::Shared(m) => m.ty(),
+    }
+  }
+
+  /// The size in pages.
+  fn size(&self) -> u64 {
+    match &self.memory {
+      Handle::Local(m) => m.size(&self.store),
+      Handle::Shared(m) => m.size(),
+    }
+  }
+
+  fn base(&self) -> *mut u8 {
+    match &self.memory {
+      Handle::Local(m) => m.data_ptr(&self.store),
+      Handle::Shared(m) => m.data().as_ptr() as *mut u8,
+    }
+  }
+
+  /// Grows by `delta` pages; returns the previous size in pages.
+  fn grow(&mut self, delta: u64) -> wasmtime::Result<u64> {
+    match &self.memory {
+      Handle::Local(m) => m.grow(&mut self.store, delta),
+      Handle::Shared(m) => m.grow(delta),
+    }
+  }
+
+  fn is_shared(&self) -> bool {
+    matches!(self.memory, Handle::Shared(_))
+  }
 }
 
 /// A memory type, as the recycling pool keys it.
@@ -45,6 +87,7 @@ struct Live {
 struct Shape {
   minimum: u64,
   maximum: Option<u64>,
+  is_64: bool,
 }
 
 impl Shape {
@@ -52,6 +95,7 @@ impl Shape {
     Shape {
       minimum: ty.minimum(),
       maximum: ty.maximum(),
+      is_64: ty.is_64(),
     }
   }
 }
@@ -93,7 +137,7 @@ impl Tracked {
   /// The current buffer if it is still attached; notes a foreign detach.
   fn attached_buffer(&mut self, env: &Env) -> Option<sys::napi_value> {
     let value = self.buffer.get(env)?;
-    if is_detached(env, value) {
+    if buffer::is_detached(env, value) {
       self.escaped = true;
       self.buffer.clear(env);
       return None;
@@ -156,11 +200,11 @@ impl Reclaimable for Tracked {
     // collection with no user code in between freed it (or there was none);
     // older buffers were detached by us. The finalizers that still hold the
     // `Arc` never touch the bytes.
-    if let Some(mut live) = live {
-      let ty = live.memory.ty(&live.store);
+    if let Some(live) = live {
+      let ty = live.ty();
       // Reusable only at its initial size: wasm memories never shrink.
       // SAFETY: unreachable, as above.
-      if live.memory.size(&mut live.store) == ty.minimum() && unsafe { self.mapping.zero() }.is_ok()
+      if !live.is_shared() && live.size() == ty.minimum() && unsafe { self.mapping.zero() }.is_ok()
       {
         let bytes = self.mapping.accessible();
         let parked = (live, self.mapping.clone());
@@ -183,52 +227,6 @@ impl Reclaimable for Tracked {
   fn bytes(&self) -> usize {
     self.accounted
   }
-}
-
-fn is_detached(env: &Env, value: sys::napi_value) -> bool {
-  let mut detached = false;
-  // SAFETY: `value` is a live ArrayBuffer handle of the current scope.
-  unsafe { sys::napi_is_detached_arraybuffer(env.raw(), value, &mut detached) };
-  detached
-}
-
-/// Runs on the JS thread when V8 has freed an external buffer.
-unsafe extern "C" fn finalize_buffer(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-  // SAFETY: `hint` is the `Box<Arc<Mapping>>` leaked in `new_buffer`, and
-  // Node calls each finalizer exactly once.
-  drop(unsafe { Box::from_raw(hint.cast::<Arc<Mapping>>()) });
-}
-
-/// Makes an external ArrayBuffer over the first `len` bytes of `mapping`.
-fn new_buffer(env: &Env, mapping: &Arc<Mapping>, len: usize) -> napi::Result<sys::napi_value> {
-  let hint = Box::into_raw(Box::new(mapping.clone()));
-  let mut value = ptr::null_mut();
-  // SAFETY: `base` is valid for `len` bytes (len <= accessible) for as long
-  // as the Arc in `hint` lives, which the finalizer drops only when V8 has
-  // freed the buffer. `base` is never null, so Node does not detach at once.
-  let status = unsafe {
-    sys::napi_create_external_arraybuffer(
-      env.raw(),
-      mapping.base().cast(),
-      len,
-      Some(finalize_buffer),
-      hint.cast(),
-      &mut value,
-    )
-  };
-  if status != sys::Status::napi_ok {
-    // SAFETY: the call failed, so Node took no ownership of `hint`.
-    drop(unsafe { Box::from_raw(hint) });
-    if status == sys::Status::napi_no_external_buffers_allowed {
-      return Err(error(
-        env,
-        "this runtime forbids external ArrayBuffers, so wasm memory cannot be \
-         exposed without copying (and a copy would not alias the memory)",
-      ));
-    }
-    check(env, status, "napi_create_external_arraybuffer")?;
-  }
-  Ok(value)
 }
 
 /// Checks that `value` is a whole number of pages in `0..=limit`.
@@ -255,22 +253,29 @@ pub struct NativeMemory {
   tracked: Rc<RefCell<Tracked>>,
 }
 
-/// Creates a memory of `initial_pages` that may grow to `maximum_pages`.
+/// Creates a memory of `initial_pages` that may grow to `maximum_pages`;
+/// a 64-bit one (memory64) if `address64`, a shared one if `shared`.
 ///
 /// # Errors
-/// `TypeError` for values that are not whole page counts or for `shared`
-/// (not available on this runtime yet), `RangeError` past 65536 pages, for
-/// `maximum < initial`, or when the memory cannot be allocated.
+/// `TypeError` for values that are not whole page counts, for a shared
+/// memory without a maximum, or a shared one where this Node cannot make a
+/// SharedArrayBuffer over native memory; `RangeError` past the page limit
+/// (65536, or 262144 for 64-bit memories), for `maximum < initial`, or when
+/// the memory cannot be allocated.
 #[napi]
 pub fn create_memory<'env>(
   env: &'env Env,
   initial_pages: f64,
   maximum_pages: Option<f64>,
   shared: Option<bool>,
+  address64: Option<bool>,
 ) -> napi::Result<ClassInstance<'env, NativeMemory>> {
-  let initial = pages(env, "initial", initial_pages, MAX_PAGES_32)?;
+  let is_64 = address64 == Some(true);
+  let shared = shared == Some(true);
+  let limit = if is_64 { MAX_PAGES_64 } else { MAX_PAGES_32 };
+  let initial = pages(env, "initial", initial_pages, limit)?;
   let maximum = match maximum_pages {
-    Some(m) => Some(pages(env, "maximum", m, MAX_PAGES_32)?),
+    Some(m) => Some(pages(env, "maximum", m, limit)?),
     None => None,
   };
   if let Some(max) = maximum {
@@ -281,15 +286,21 @@ pub fn create_memory<'env>(
       ));
     }
   }
-  if shared == Some(true) {
-    return Err(type_error(
-      env,
-      "shared memories are not supported: Node-API on this Node version cannot \
-       create a SharedArrayBuffer over native memory",
-    ));
+  if shared && maximum.is_none() {
+    return Err(type_error(env, "a shared memory must have a maximum"));
   }
-  // u32 conversions cannot fail: both are <= 65536.
-  let ty = MemoryType::new(initial as u32, maximum.map(|m| m as u32));
+  if shared && !buffer::shared_supported() {
+    return Err(type_error(env, SHARED_UNSUPPORTED));
+  }
+  let mut builder = MemoryTypeBuilder::new();
+  builder
+    .min(initial)
+    .max(maximum)
+    .memory64(is_64)
+    .shared(shared);
+  let ty = builder
+    .build()
+    .map_err(|e| range_error(env, format!("{e:#}")))?;
   let recycled = POOL.with(|p| p.borrow_mut().take(&Shape::of(&ty)));
   let (live, mapping) = match recycled {
     Some(parked) => parked,
@@ -301,7 +312,9 @@ pub fn create_memory<'env>(
     mapping,
     handle: Ref::none(),
     buffer: Ref::none(),
-    escaped: false,
+    // A SharedArrayBuffer can be posted to other threads: only finalizers
+    // know when the last one is gone.
+    escaped: shared,
     accounted: 0,
   }));
   let instance = NativeMemory {
@@ -317,6 +330,27 @@ pub fn create_memory<'env>(
   Ok(instance)
 }
 
+/// Why `shared: true` fails on Node versions without the Node-API for it.
+const SHARED_UNSUPPORTED: &str = "WebAssembly.Memory(): shared memories need a Node.js whose \
+  Node-API can create a SharedArrayBuffer over native memory \
+  (node_api_create_external_sharedarraybuffer: Node 22.23+, 24.21+); this one cannot";
+
+/// Records the longest ArrayBuffer this Node can create
+/// (`buffer.constants.MAX_LENGTH`): longer memories get a RangeError from
+/// `buffer`, never a truncated buffer.
+#[napi]
+pub fn set_max_buffer_length(bytes: f64) {
+  if bytes.is_finite() && bytes >= 0.0 {
+    buffer::set_max_length(bytes as usize);
+  }
+}
+
+/// True if this Node can give shared memories a SharedArrayBuffer.
+#[napi]
+pub fn shared_supported() -> bool {
+  buffer::shared_supported()
+}
+
 /// A new memory of type `ty`: the one export of its memory module,
 /// instantiated in a store of its own.
 fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)> {
@@ -325,9 +359,15 @@ fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)>
   let attempt = || -> wasmtime::Result<Live> {
     let mut store = Store::new(engine, ());
     let instance = wasmtime::Instance::new(&mut store, &module, &[])?;
-    let memory = instance
-      .get_memory(&mut store, crate::engine::MEMORY_EXPORT)
-      .ok_or_else(|| wasmtime::Error::msg("memory module has no memory"))?;
+    let export = crate::engine::MEMORY_EXPORT;
+    let memory = if ty.is_shared() {
+      instance
+        .get_shared_memory(&mut store, export)
+        .map(Handle::Shared)
+    } else {
+      instance.get_memory(&mut store, export).map(Handle::Local)
+    };
+    let memory = memory.ok_or_else(|| wasmtime::Error::msg("memory module has no memory"))?;
     Ok(Live { store, memory })
   };
   let live = match mapping::without_shrinking(attempt) {
@@ -351,9 +391,8 @@ fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)>
       ));
     }
   };
-  let base = live.memory.data_ptr(&live.store);
-  let mapping =
-    mapping::claim(base).ok_or_else(|| error(env, "wasmtime did not use our memory creator"))?;
+  let mapping = mapping::claim(live.base())
+    .ok_or_else(|| error(env, "wasmtime did not use our memory creator"))?;
   Ok((live, mapping))
 }
 
@@ -361,28 +400,27 @@ fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)>
 impl NativeMemory {
   /// Grows the memory by `delta_pages` and returns its previous size in
   /// pages, as wasmtime's `Memory::grow` does. Every successful grow,
-  /// `grow(0)` included, detaches the previous buffer.
+  /// `grow(0)` included, detaches the previous ArrayBuffer (a shared
+  /// memory's SharedArrayBuffers stay as they are).
   ///
   /// # Errors
   /// `TypeError` for a delta that is not a whole page count, `RangeError`
-  /// when the memory cannot grow (past its maximum, past 65536 pages, or out
-  /// of memory); the buffer is then untouched.
+  /// when the memory cannot grow (past its maximum, past the page limit, or
+  /// out of memory); the buffer is then untouched.
   #[napi]
   pub fn grow(&self, env: Env, delta_pages: f64) -> napi::Result<f64> {
-    let delta = pages(&env, "delta", delta_pages, u32::MAX as u64)?;
+    let delta = pages(&env, "delta", delta_pages, u64::MAX)?;
     let mut t = self.tracked.borrow_mut();
-    let Tracked { live, .. } = &mut *t;
-    let Some(live) = live else {
+    let Some(live) = t.live.as_mut() else {
       return Err(error(&env, "memory has been released"));
     };
-    let old_pages = match live.memory.grow(&mut live.store, delta) {
+    let old_pages = match live.grow(delta) {
       Ok(old) => old,
       Err(_) => {
-        let ty = live.memory.ty(&live.store);
-        let size = live.memory.size(&live.store);
-        let over_max = ty
+        let over_max = live
+          .ty()
           .maximum()
-          .is_some_and(|max| size.saturating_add(delta) > max);
+          .is_some_and(|max| live.size().saturating_add(delta) > max);
         let reason = if over_max {
           "Maximum memory size exceeded"
         } else {
@@ -394,10 +432,11 @@ impl NativeMemory {
         ));
       }
     };
-    if let Some(old) = t.attached_buffer(&env) {
-      // SAFETY: `old` is a live, attached external ArrayBuffer we created.
-      let status = unsafe { sys::napi_detach_arraybuffer(env.raw(), old) };
-      check(&env, status, "napi_detach_arraybuffer")?;
+    let shared = live.is_shared();
+    if !shared {
+      if let Some(old) = t.attached_buffer(&env) {
+        buffer::detach(&env, old)?;
+      }
     }
     t.buffer.clear(&env);
     let before = t.accounted;
@@ -409,28 +448,78 @@ impl NativeMemory {
   }
 
   /// The buffer over the memory's current bytes: the one handed out last if
-  /// it is still attached, otherwise a new one.
+  /// it still covers them (and, for an ArrayBuffer, is attached), otherwise
+  /// a new one.
   ///
   /// # Errors
-  /// Fails if Node-API cannot create an external ArrayBuffer.
+  /// Fails if Node-API cannot create the buffer.
   #[napi]
   pub fn buffer<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
     let mut t = self.tracked.borrow_mut();
-    if t.live.is_none() {
+    let Some(live) = t.live.as_ref() else {
       return Err(error(env, "memory has been released"));
-    }
+    };
+    let shared = live.is_shared();
     let len = t.mapping.accessible();
-    let value = match t.attached_buffer(env) {
+    let current = if shared {
+      t.buffer
+        .get(env)
+        .filter(|&v| shared_byte_length(env, v) == Some(len))
+    } else {
+      t.attached_buffer(env)
+    };
+    let value = match current {
       Some(value) => value,
       None => {
-        let value = new_buffer(env, &t.mapping, len)?;
+        let value = if shared {
+          buffer::new_shared_array_buffer(env, &t.mapping, len)?
+        } else {
+          buffer::new_array_buffer(env, &t.mapping, len)?
+        };
         t.buffer.clear(env);
-        t.buffer = Ref::new(env, value, true)?;
+        // Held strongly (see `Tracked::buffer`); a shared memory's only
+        // weakly: it is never released early.
+        t.buffer = Ref::new(env, value, !shared)?;
         value
       }
     };
-    // SAFETY: `value` is a live ArrayBuffer handle of this call's scope.
+    // SAFETY: `value` is a live buffer handle of this call's scope.
     Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
+  }
+
+  /// Zeroes `byte_length` bytes from `byte_offset` and gives their pages
+  /// back to the operating system; the memory keeps its size (the
+  /// memory-control proposal's `discard`).
+  ///
+  /// # Errors
+  /// `TypeError` for values that are not whole numbers, `RangeError` unless
+  /// both are multiples of the 64 KiB page size and the range is inside the
+  /// memory.
+  #[napi]
+  pub fn discard(&self, env: Env, byte_offset: f64, byte_length: f64) -> napi::Result<()> {
+    let offset = pages(&env, "byteOffset", byte_offset, u64::MAX)?;
+    let length = pages(&env, "byteLength", byte_length, u64::MAX)?;
+    let t = self.tracked.borrow();
+    if t.live.is_none() {
+      return Err(error(&env, "memory has been released"));
+    }
+    let page = WASM_PAGE as u64;
+    let size = t.mapping.accessible() as u64;
+    if offset % page != 0 || length % page != 0 {
+      return Err(range_error(
+        &env,
+        "WebAssembly.Memory.discard(): byteOffset and byteLength must be multiples of 65536",
+      ));
+    }
+    if offset.checked_add(length).is_none_or(|end| end > size) {
+      return Err(range_error(
+        &env,
+        "WebAssembly.Memory.discard(): the range is outside the memory",
+      ));
+    }
+    // SAFETY: the range is inside the accessible memory, and discarding is
+    // a store of zeroes, which every view of the memory may observe.
+    unsafe { t.mapping.zero_range(offset as usize, length as usize) }.map_err(|e| error(&env, e))
   }
 
   /// The memory's size in bytes.
@@ -444,6 +533,15 @@ impl NativeMemory {
   pub fn base_address(&self) -> f64 {
     self.tracked.borrow().mapping.base() as usize as f64
   }
+}
+
+/// A SharedArrayBuffer's length (None for anything else).
+fn shared_byte_length(env: &Env, value: sys::napi_value) -> Option<usize> {
+  let mut data = std::ptr::null_mut();
+  let mut len = 0;
+  // SAFETY: `value` is a live handle; Node-API checks its type.
+  let status = unsafe { sys::napi_get_arraybuffer_info(env.raw(), value, &mut data, &mut len) };
+  (status == sys::Status::napi_ok).then_some(len)
 }
 
 impl ObjectFinalize for NativeMemory {
