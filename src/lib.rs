@@ -9,3 +9,4 @@ mod mapping;
 mod memory;
 mod pool;
 mod reclaim;
+mod slab;

@@ -37,6 +37,9 @@ struct State {
   accessible: usize,
   /// Set once the reservation has been unmapped by [`Mapping::release`].
   released: bool,
+  /// The memory lives in a slab slot (read-write throughout; see slab.rs)
+  /// rather than in a reservation of its own.
+  slot: bool,
 }
 
 // SAFETY: `base` is only an address; every access to the bytes is either
@@ -46,7 +49,7 @@ unsafe impl Send for Mapping {}
 // SAFETY: as above: shared references only read `base` or lock `state`.
 unsafe impl Sync for Mapping {}
 
-fn host_page() -> usize {
+pub fn host_page() -> usize {
   // SAFETY: sysconf has no preconditions.
   let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
   usize::try_from(page).unwrap_or(4096).max(1)
@@ -62,7 +65,8 @@ struct Budget {
   maps: usize,
 }
 
-/// Mappings counted as two VMAs each: read-write part and reserved tail.
+/// A memory with its own reservation takes two mappings (VMAs): its
+/// read-write part and the reserved rest.
 const MAPS_PER_MEMORY: usize = 2;
 
 fn budget() -> &'static Budget {
@@ -96,15 +100,19 @@ fn budget() -> &'static Budget {
 static RESERVED: AtomicUsize = AtomicUsize::new(0);
 static MAPPINGS: AtomicUsize = AtomicUsize::new(0);
 
-/// Claims `bytes` of address space and one memory's mappings from the budget.
-fn claim_budget(bytes: usize) -> Result<(), String> {
+/// Claims `bytes` of address space and `maps` mappings from the budget.
+///
+/// # Errors
+/// Fails, claiming nothing, when either would exceed the budget.
+pub fn claim_budget(bytes: usize, maps: usize) -> Result<(), String> {
   let budget = budget();
   let claimed = RESERVED
     .fetch_add(bytes, Ordering::Relaxed)
     .saturating_add(bytes);
-  let maps = MAPPINGS.fetch_add(MAPS_PER_MEMORY, Ordering::Relaxed) + MAPS_PER_MEMORY;
-  if claimed > budget.bytes || maps > budget.maps {
-    return_budget(bytes);
+  let maps_now = MAPPINGS.fetch_add(maps, Ordering::Relaxed) + maps;
+  if claimed > budget.bytes || maps_now > budget.maps {
+    return_budget(bytes, maps);
+    let maps = maps_now;
     return Err(format!(
       "the process's memory budget is exhausted ({claimed} bytes of {} reserved, {maps} of {} mappings)",
       budget.bytes, budget.maps
@@ -113,9 +121,10 @@ fn claim_budget(bytes: usize) -> Result<(), String> {
   Ok(())
 }
 
-fn return_budget(bytes: usize) {
+/// Gives back what `claim_budget` claimed.
+pub fn return_budget(bytes: usize, maps: usize) {
   RESERVED.fetch_sub(bytes, Ordering::Relaxed);
-  MAPPINGS.fetch_sub(MAPS_PER_MEMORY, Ordering::Relaxed);
+  MAPPINGS.fetch_sub(maps, Ordering::Relaxed);
 }
 
 fn round_up(bytes: usize, to: usize) -> Option<usize> {
@@ -133,7 +142,7 @@ impl Mapping {
     let page = host_page();
     let reserved = round_up(reserve.max(accessible).max(1), page)
       .ok_or_else(|| format!("cannot reserve {reserve} bytes"))?;
-    claim_budget(reserved)?;
+    claim_budget(reserved, MAPS_PER_MEMORY)?;
     // SAFETY: an anonymous private mapping at an address of the kernel's
     // choosing touches no existing memory.
     let ptr = unsafe {
@@ -147,7 +156,7 @@ impl Mapping {
       )
     };
     if ptr == libc::MAP_FAILED {
-      return_budget(reserved);
+      return_budget(reserved, MAPS_PER_MEMORY);
       return Err(format!(
         "cannot reserve {reserved} bytes of address space: {}",
         std::io::Error::last_os_error()
@@ -160,10 +169,29 @@ impl Mapping {
         reserved,
         accessible: 0,
         released: false,
+        slot: false,
       }),
     };
     mapping.grow_to(accessible)?;
     Ok(mapping)
+  }
+
+  /// A memory of `accessible` bytes that may grow to `maximum` bytes, in a
+  /// slab slot (for small maximums: see slab.rs).
+  ///
+  /// # Errors
+  /// Fails when no slab can be mapped.
+  fn in_slab(accessible: usize, maximum: usize) -> Result<Mapping, String> {
+    let base = crate::slab::alloc(maximum)?;
+    Ok(Mapping {
+      base,
+      state: Mutex::new(State {
+        reserved: crate::slab::slot_size(maximum),
+        accessible,
+        released: false,
+        slot: true,
+      }),
+    })
   }
 
   /// Reserves room for a memory of `minimum` bytes that may grow to
@@ -227,6 +255,11 @@ impl Mapping {
       ));
     }
     if new_size <= state.accessible {
+      return Ok(());
+    }
+    if state.slot {
+      // Slots are read-write (and zero) throughout.
+      state.accessible = new_size;
       return Ok(());
     }
     let page = host_page();
@@ -313,10 +346,15 @@ impl Mapping {
     let mut state = self.lock();
     if !state.released {
       state.released = true;
+      if state.slot {
+        // SAFETY: the slot came from the slab and nobody uses it any more.
+        unsafe { crate::slab::free(self.base.as_ptr(), state.accessible) };
+        return;
+      }
       // SAFETY: we mapped exactly `reserved` bytes at `base`; the caller
       // guarantees nobody uses them any more.
       unsafe { libc::munmap(self.base.as_ptr().cast(), state.reserved) };
-      return_budget(state.reserved);
+      return_budget(state.reserved, MAPS_PER_MEMORY);
     }
   }
 }
@@ -418,10 +456,15 @@ unsafe impl MemoryCreator for HostMemory {
       return Err("guard regions are not supported".into());
     }
     let limit = usize::try_from(type_limit(&ty)).unwrap_or(usize::MAX);
-    let mapping = Arc::new(Mapping::reserve(
-      minimum,
-      maximum.unwrap_or(limit).min(limit),
-    )?);
+    let maximum = maximum.unwrap_or(limit).min(limit);
+    // Shared memories keep reservations of their own: their buffers' last
+    // finalizer may run on any thread, and slabs are simpler without that.
+    let mapping = if maximum <= crate::slab::SLOT_MAX && !ty.is_shared() {
+      Mapping::in_slab(minimum, maximum)?
+    } else {
+      Mapping::reserve(minimum, maximum)?
+    };
+    let mapping = Arc::new(mapping);
     CREATED.with(|created| created.borrow_mut().push(mapping.clone()));
     Ok(Box::new(Linear(mapping)))
   }
