@@ -1,0 +1,67 @@
+'use strict';
+// Address space: memories with a small maximum share slabs, so 100,000 of
+// them live at once (V8 reserves ~10 GiB each and runs out near 13k), and
+// near the process's limits construction throws a RangeError while there is
+// still headroom, instead of V8 aborting the process. In children, so that
+// their limits are their own.
+const { test } = require('node:test');
+const assert = require('node:assert');
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const root = JSON.stringify(path.join(__dirname, '..'));
+
+function run(script, { ulimitKiB } = {}) {
+  const node = JSON.stringify(process.execPath);
+  const command = ulimitKiB
+    ? ['bash', ['-c', `ulimit -v ${ulimitKiB} && exec ${node} -e "$0"`, script]]
+    : [process.execPath, ['-e', script]];
+  return spawnSync(command[0], command[1], { encoding: 'utf8', timeout: 120000 });
+}
+
+test('100,000 live memories of {initial: 1, maximum: 16}', () => {
+  const child = run(`
+    const { Memory } = require(${root});
+    const keep = [];
+    for (let i = 0; i < 100000; i++) keep.push(new Memory({ initial: 1, maximum: 16 }));
+    new Uint8Array(keep[99999].buffer)[0] = 1;
+    keep[0].grow(15);
+    console.log(keep.length);`);
+  assert.strictEqual(child.status, 0, child.stderr);
+  assert.strictEqual(child.stdout.trim(), '100000');
+});
+
+test('memories without a maximum: a RangeError well before the process breaks', () => {
+  const child = run(`
+    const { Memory } = require(${root});
+    const keep = [];
+    let error;
+    try {
+      for (let i = 0; i < 100000; i++) keep.push(new Memory({ initial: 1 }));
+    } catch (e) {
+      error = e;
+    }
+    // The process goes on: V8 can still allocate, and so can we once some are gone.
+    const junk = new Array(1e6).fill(0).map((_, i) => ({ i }));
+    keep.length = 0;
+    const after = new Memory({ initial: 1 });
+    console.log(error && error.constructor.name, junk.length, after.buffer.byteLength);`);
+  assert.strictEqual(child.status, 0, child.stderr);
+  assert.strictEqual(child.stdout.trim(), 'RangeError 1000000 65536');
+});
+
+test('under ulimit -v 8000000 our memories work, reserving only what they need', () => {
+  const child = run(
+    `
+    const { Memory } = require(${root});
+    const small = [];
+    for (let i = 0; i < 1000; i++) small.push(new Memory({ initial: 1, maximum: 16 }));
+    const big = new Memory({ initial: 16 });
+    new Uint8Array(big.buffer).fill(1);
+    big.grow(16);
+    console.log(small.length, big.buffer.byteLength);`,
+    { ulimitKiB: 8000000 },
+  );
+  assert.strictEqual(child.status, 0, child.stderr);
+  assert.strictEqual(child.stdout.trim(), `1000 ${32 * 65536}`);
+});
