@@ -88,13 +88,46 @@ fn budget() -> &'static Budget {
       .ok()
       .and_then(|s| s.trim().parse::<usize>().ok())
       .unwrap_or(65530);
+    // What the process already has mapped (Node, V8's reservations).
+    let in_use = std::fs::read_to_string("/proc/self/status")
+      .ok()
+      .and_then(|status| {
+        let line = status.lines().find(|l| l.starts_with("VmSize:"))?;
+        line.split_whitespace().nth(1)?.parse::<usize>().ok()
+      })
+      .map_or(1 << 30, |kib| kib.saturating_mul(1024));
+    let left = bytes.saturating_sub(in_use);
     Budget {
-      // Leave a quarter, and at least 2 GiB, to V8 and the rest of Node.
-      bytes: (bytes - bytes / 4).saturating_sub(2 << 30),
+      // Leave a quarter of what is left to V8 and the rest of Node.
+      bytes: left - left / 4,
       // Leave a quarter of the mappings to everyone else.
       maps: max_map_count - max_map_count / 4,
     }
   })
+}
+
+/// Bytes of address space all our mappings together may take.
+pub fn budget_bytes() -> usize {
+  budget().bytes
+}
+
+/// What is claimed now and what may be: (bytes, budget bytes, mappings,
+/// budget mappings).
+pub fn budget_use() -> (usize, usize, usize, usize) {
+  let budget = budget();
+  (
+    RESERVED.load(Ordering::Relaxed),
+    budget.bytes,
+    MAPPINGS.load(Ordering::Relaxed),
+    budget.maps,
+  )
+}
+
+/// True when more than half of the address-space budget is claimed: sweeps
+/// then run more often, since garbage holds scarce reservations.
+pub fn under_pressure() -> bool {
+  let (reserved, bytes, maps, max_maps) = budget_use();
+  reserved > bytes / 2 || maps > max_maps / 2
 }
 
 static RESERVED: AtomicUsize = AtomicUsize::new(0);
@@ -456,7 +489,16 @@ unsafe impl MemoryCreator for HostMemory {
       return Err("guard regions are not supported".into());
     }
     let limit = usize::try_from(type_limit(&ty)).unwrap_or(usize::MAX);
-    let maximum = maximum.unwrap_or(limit).min(limit);
+    // Without a maximum a memory may grow to the type's limit (4 GiB for
+    // 32-bit). Reserve that where address space is plentiful; under a limit
+    // (ulimit -v) reserve a 128th of our budget, so that many such memories
+    // fit (growth past the reservation is then a RangeError, as it is for
+    // V8 when it cannot reserve).
+    // (wasmtime passes the type's limit as `maximum` when none is declared.)
+    let maximum = match ty.maximum() {
+      Some(_) => maximum.unwrap_or(limit).min(limit),
+      None => limit.min((budget_bytes() / 128).max(minimum)),
+    };
     // Shared memories keep reservations of their own: their buffers' last
     // finalizer may run on any thread, and slabs are simpler without that.
     let mapping = if maximum <= crate::slab::SLOT_MAX && !ty.is_shared() {

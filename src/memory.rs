@@ -204,7 +204,12 @@ impl Reclaimable for Tracked {
       let ty = live.ty();
       // Reusable only at its initial size: wasm memories never shrink.
       // SAFETY: unreachable, as above.
-      if !live.is_shared() && live.size() == ty.minimum() && unsafe { self.mapping.zero() }.is_ok()
+      // Not when address space is short: parked memories keep their
+      // reservations.
+      if !live.is_shared()
+        && live.size() == ty.minimum()
+        && !mapping::under_pressure()
+        && unsafe { self.mapping.zero() }.is_ok()
       {
         let bytes = self.mapping.accessible();
         let parked = (live, self.mapping.clone());
@@ -345,6 +350,14 @@ pub fn set_max_buffer_length(bytes: f64) {
   }
 }
 
+/// The address-space budget: `[reserved, budget, mappings, mapping budget]`
+/// (for tests and the benchmark).
+#[napi]
+pub fn budget_use() -> Vec<f64> {
+  let (reserved, bytes, maps, max_maps) = mapping::budget_use();
+  vec![reserved as f64, bytes as f64, maps as f64, max_maps as f64]
+}
+
 /// True if this Node can give shared memories a SharedArrayBuffer.
 #[napi]
 pub fn shared_supported() -> bool {
@@ -375,8 +388,9 @@ fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)>
     // retry, settling for a smaller reservation if we must (V8 does too).
     Err(_) => {
       mapping::forget_unclaimed();
-      drain_pool();
       reclaim::collect_and_sweep(env);
+      // After the sweep, which parks what it frees.
+      drain_pool();
       attempt()
     }
     result => result,

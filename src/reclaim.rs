@@ -49,8 +49,10 @@ type Entry = Rc<RefCell<dyn Reclaimable>>;
 
 /// Sweep at least every this many new objects...
 const MIN_SWEEP_COUNT: usize = 64;
-/// ...or every this many newly allocated bytes.
+/// ...or every this many newly allocated bytes...
 const MIN_SWEEP_BYTES: usize = 64 << 20;
+/// ...or, when address space runs short, every this many new objects.
+const PRESSURE_SWEEP_COUNT: usize = 8;
 
 #[derive(Default)]
 struct Registry {
@@ -58,6 +60,8 @@ struct Registry {
   sweep_at_count: usize,
   bytes_since_sweep: usize,
   sweep_at_bytes: usize,
+  /// Objects tracked since the last sweep.
+  created_since_sweep: usize,
   /// A JS function that runs a full garbage collection (set by index.js).
   collector: Option<Ref>,
   /// A weak reference to an object nothing else holds: once it reads back
@@ -150,7 +154,11 @@ pub fn track(env: &Env, entry: Entry, bytes: usize) {
   let due = REGISTRY.with(|r| {
     let mut r = r.borrow_mut();
     r.bytes_since_sweep = r.bytes_since_sweep.saturating_add(bytes);
-    r.entries.len() >= r.sweep_at_count || r.bytes_since_sweep >= r.sweep_at_bytes
+    r.created_since_sweep += 1;
+    r.entries.len() >= r.sweep_at_count
+      || r.bytes_since_sweep >= r.sweep_at_bytes
+      // Short of address space (ulimit -v): garbage holds reservations.
+      || (r.created_since_sweep >= PRESSURE_SWEEP_COUNT && crate::mapping::under_pressure())
   });
   // Right after a collection is when a sweep finds the most to free (and
   // the recycling pool catches it before it piles up).
@@ -232,6 +240,7 @@ pub fn sweep(env: &Env) -> usize {
     r.sweep_at_count = (kept.len() * 2).max(MIN_SWEEP_COUNT);
     r.sweep_at_bytes = live_bytes.max(MIN_SWEEP_BYTES);
     r.bytes_since_sweep = 0;
+    r.created_since_sweep = 0;
     r.entries = kept;
   });
   released

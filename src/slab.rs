@@ -5,7 +5,7 @@
 //! reserved rest), so at most ~32k such memories can exist; past that, V8
 //! itself cannot map memory and aborts the process. A memory whose maximum
 //! is small instead gets a slot in a slab: one read-write mapping of 1 GiB
-//! cut into equal slots. Nothing outside a memory's accessible size is ever
+//! cut into equal slots (smaller slabs under an address-space limit). Nothing outside a memory's accessible size is ever
 //! exposed (buffers are sized to it; wasm code bounds-checks explicitly,
 //! with no guard pages), and slots are zeroed when they are freed.
 
@@ -16,11 +16,18 @@ use std::sync::Mutex;
 pub const SLOT_MAX: usize = 16 << 20;
 /// The smallest slot: one wasm page.
 const SLOT_MIN: usize = 64 << 10;
-/// Bytes per slab.
-const SLAB_BYTES: usize = 1 << 30;
+/// Bytes per slab: 1 GiB, or less where a process's address space is
+/// limited (ulimit -v), so that slabs of several slot sizes fit.
+fn slab_bytes() -> usize {
+  let fair = (crate::mapping::budget_bytes() / 64).max(2 * SLOT_MAX);
+  (1 << 30)
+    .min(fair.next_power_of_two() / 2)
+    .max(2 * SLOT_MAX)
+}
 
 struct Slab {
   base: usize,
+  bytes: usize,
   slot_size: usize,
   /// Offsets of freed slots, zeroed.
   free: Vec<usize>,
@@ -42,11 +49,12 @@ pub fn slot_size(maximum: usize) -> usize {
 /// Fails when a new slab is needed and the budget or the kernel refuses it.
 pub fn alloc(maximum: usize) -> Result<NonNull<u8>, String> {
   let size = slot_size(maximum);
+  let slab_bytes = slab_bytes();
   let mut slabs = SLABS.lock().unwrap_or_else(|e| e.into_inner());
   for slab in slabs.iter_mut().filter(|s| s.slot_size == size) {
     let offset = match slab.free.pop() {
       Some(offset) => offset,
-      None if slab.bump + size <= SLAB_BYTES => {
+      None if slab.bump + size <= slab.bytes => {
         slab.bump += size;
         slab.bump - size
       }
@@ -55,14 +63,14 @@ pub fn alloc(maximum: usize) -> Result<NonNull<u8>, String> {
     slab.used += 1;
     return NonNull::new((slab.base + offset) as *mut u8).ok_or_else(|| "null slot".into());
   }
-  crate::mapping::claim_budget(SLAB_BYTES, 1)?;
+  crate::mapping::claim_budget(slab_bytes, 1)?;
   // SAFETY: an anonymous private mapping at an address of the kernel's
   // choosing touches no existing memory. MAP_NORESERVE: untouched pages
   // cost nothing.
   let ptr = unsafe {
     libc::mmap(
       std::ptr::null_mut(),
-      SLAB_BYTES,
+      slab_bytes,
       libc::PROT_READ | libc::PROT_WRITE,
       libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
       -1,
@@ -70,14 +78,15 @@ pub fn alloc(maximum: usize) -> Result<NonNull<u8>, String> {
     )
   };
   if ptr == libc::MAP_FAILED {
-    crate::mapping::return_budget(SLAB_BYTES, 1);
+    crate::mapping::return_budget(slab_bytes, 1);
     return Err(format!(
-      "cannot map a {SLAB_BYTES}-byte slab: {}",
+      "cannot map a {slab_bytes}-byte slab: {}",
       std::io::Error::last_os_error()
     ));
   }
   slabs.push(Slab {
     base: ptr as usize,
+    bytes: slab_bytes,
     slot_size: size,
     free: Vec::new(),
     bump: size,
@@ -96,7 +105,7 @@ pub unsafe fn free(base: *mut u8, touched: usize) {
   let address = base as usize;
   let Some(at) = slabs
     .iter()
-    .position(|s| address >= s.base && address < s.base + SLAB_BYTES)
+    .position(|s| address >= s.base && address < s.base + s.bytes)
   else {
     return;
   };
@@ -120,11 +129,11 @@ pub unsafe fn free(base: *mut u8, touched: usize) {
   let spare = slabs
     .iter()
     .enumerate()
-    .any(|(i, s)| i != at && s.slot_size == size && (s.used < SLAB_BYTES / size));
+    .any(|(i, s)| i != at && s.slot_size == size && (s.used < s.bytes / size));
   if slabs[at].used == 0 && spare {
     let slab = slabs.swap_remove(at);
     // SAFETY: the slab is ours and no slot in it is in use.
-    unsafe { libc::munmap(slab.base as *mut libc::c_void, SLAB_BYTES) };
-    crate::mapping::return_budget(SLAB_BYTES, 1);
+    unsafe { libc::munmap(slab.base as *mut libc::c_void, slab.bytes) };
+    crate::mapping::return_budget(slab.bytes, 1);
   }
 }

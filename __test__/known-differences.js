@@ -1,0 +1,209 @@
+'use strict';
+// The accepted differences of wasm-memory-rs from Node's built-in
+// WebAssembly.Memory: the one list the conformance suites consult.
+//
+// Each entry has:
+//   id      short name; a test it replaces is named "known difference: <id> ..."
+//   node    the Node versions it applies to, when not all: '>=22', '<22.23'
+//   when()  applies only where this returns true (a feature of the running Node)
+//   reason  why we differ
+//   tests   the tests it replaces for our implementation, as '<suite>: <title>'
+//           (suite: constructor, grow or buffer, from the file name).
+//           'differential: <title>' takes a scenario out of the result and
+//           message comparisons, 'differential messages: <title>' out of the
+//           message comparison only; memory-differential.test.js checks that
+//           each of these scenarios still differs, so the list cannot go stale.
+//   ours(WA, assert)  asserts what our implementation does instead; it runs
+//           in place of each replaced test. The built-in keeps the originals.
+
+const assert = require('node:assert');
+const { test } = require('node:test');
+const util = require('node:util');
+const { ours } = require('./impls');
+const { binding } = ours ? require('../internal.js') : { binding: null };
+const { PAGE, assertThrows, assertArrayBuffer, fillPattern, checkPattern } = require('./helpers');
+
+const PROPOSAL_MEMBERS = ['toFixedLengthBuffer', 'toResizableBuffer', 'type', 'discard'];
+
+const knownDifferences = [
+  {
+    id: 'proposal-members',
+    reason: 'Memory.prototype also has toFixedLengthBuffer() and toResizableBuffer() (JS API, resizable ' +
+      'buffers), type() (type reflection) and discard() (memory control), which the built-ins of Node 20-24 ' +
+      'lack. They are extensions we promise (memory-extensions.test.js); the spec members are unchanged.',
+    tests: [
+      'interface: own keys of Memory.prototype, in order (as the built-in)',
+      'interface: instances inherit everything from Memory.prototype',
+      'differential: members of Memory.prototype from proposals',
+    ],
+    ours(WA, assert) {
+      const keys = Reflect.ownKeys(WA.Memory.prototype);
+      assert.deepStrictEqual(keys, ['constructor', 'grow', ...PROPOSAL_MEMBERS.slice(0, 2), 'buffer',
+        ...PROPOSAL_MEMBERS.slice(2), Symbol.toStringTag]);
+      const memory = new WA.Memory({ initial: 0 });
+      assert.deepStrictEqual(Reflect.ownKeys(memory), []);
+      const enumerated = [];
+      for (const key in memory) enumerated.push(key);
+      assert.deepStrictEqual(enumerated, ['grow', ...PROPOSAL_MEMBERS.slice(0, 2), 'buffer', ...PROPOSAL_MEMBERS.slice(2)]);
+      for (const key of PROPOSAL_MEMBERS) assert.strictEqual(memory[key], WA.Memory.prototype[key]);
+    },
+  },
+  {
+    id: 'minimum-descriptor',
+    reason: '`minimum` (type reflection\'s name for `initial`) is read after `initial` and accepted in its ' +
+      'place; giving both is a TypeError. The built-ins of Node 20-24 ignore it.',
+    tests: [
+      'differential: descriptor with minimum instead of initial',
+    ],
+    ours(WA, assert) {
+      assert.strictEqual(new WA.Memory({ minimum: 1 }).buffer.byteLength, PAGE);
+      assertThrows(() => new WA.Memory({ minimum: 1, initial: 1 }), TypeError, /minimum/);
+    },
+  },
+  {
+    id: 'shared-memory',
+    // Node 22.23+ and 24.21+ export node_api_create_external_sharedarraybuffer,
+    // and there shared memories behave as the built-in's.
+    when: () => !binding.sharedSupported(),
+    reason: 'Node-API before Node 22.23 / 24.21 cannot create a SharedArrayBuffer over native memory, so ' +
+      '`shared: true` throws a TypeError where the built-in returns a frozen SharedArrayBuffer.',
+    tests: [
+      'constructor: shared: true with maximum: SharedArrayBuffer',
+      'constructor: order of evaluation for descriptor (with shared)',
+      'grow: growing shared memory does not detach the old buffer',
+      'buffer: a shared memory buffer is a frozen SharedArrayBuffer',
+      'differential: shared memory with maximum',
+    ],
+    ours(WA, assert) {
+      // The descriptor is read and converted as by the built-in, then refused
+      // (not with the TypeError for "shared without maximum", which does not
+      // say "shared memories").
+      const order = [];
+      const descriptor = {
+        get initial() { order.push('initial'); return { valueOf() { order.push('initial valueOf'); return 1; } }; },
+        get maximum() { order.push('maximum'); return { valueOf() { order.push('maximum valueOf'); return 2; } }; },
+        get shared() { order.push('shared'); return { valueOf() { order.push('shared valueOf'); return false; } }; },
+      };
+      assertThrows(() => new WA.Memory(descriptor), TypeError, /shared memories/);
+      assert.deepStrictEqual(order, ['initial', 'initial valueOf', 'maximum', 'maximum valueOf', 'shared']);
+    },
+  },
+  {
+    id: 'detachable-buffer',
+    node: '>=22', // ArrayBuffer.prototype.transfer() exists from Node 22 on
+    reason: 'Node-API cannot make an external ArrayBuffer non-detachable (V8\'s detach-key API makes Node 22\'s ' +
+      'transfer() and Node 20\'s byte-stream enqueue abort the process), so transfer() and WHATWG byte streams ' +
+      'can detach our buffer where the built-in throws a TypeError. The memory stays correct, and the ' +
+      'transferred buffer keeps the bytes mapped (memory-lifetime.test.js checks that nothing dangles).',
+    tests: [
+      'buffer: user code cannot detach the buffer (transfer), as the built-in',
+      'differential: ArrayBuffer transfer methods on a memory buffer',
+    ],
+    ours(WA, assert) {
+      const memory = new WA.Memory({ initial: 1, maximum: 3 });
+      fillPattern(memory.buffer, 0, PAGE, 5);
+      const moved = [];
+      for (const method of ['transfer', 'transferToFixedLength']) {
+        const buffer = memory.buffer;
+        const result = buffer[method]();
+        assertArrayBuffer(buffer, { detached: true }, `${method}: the old buffer`);
+        assert.strictEqual(result.byteLength, PAGE, `${method}: result size`);
+        assert.ok(checkPattern(result, 0, PAGE, 5), `${method}: result contents`);
+        // The memory hands out a new, attached buffer with the same bytes.
+        const fresh = memory.buffer;
+        assert.notStrictEqual(fresh, buffer);
+        assert.strictEqual(memory.buffer, fresh, `${method}: buffer is stable again`);
+        assert.strictEqual(fresh.byteLength, PAGE, `${method}: memory size`);
+        assert.ok(checkPattern(fresh, 0, PAGE, 5), `${method}: memory contents`);
+        moved.push(result);
+      }
+      // ... and still grows, keeping its contents.
+      assert.strictEqual(memory.grow(1), 1);
+      assert.strictEqual(memory.buffer.byteLength, 2 * PAGE);
+      assert.ok(checkPattern(memory.buffer, 0, PAGE, 5), 'contents after grow');
+      // The transferred buffers stay readable and writable. (Whether they
+      // alias the memory's bytes is not asserted: they do today.)
+      for (const result of moved) assert.ok(checkPattern(result, 0, PAGE, 5), 'transferred buffer after grow');
+      for (const result of moved) {
+        new Uint8Array(result)[PAGE - 1] = 0xee;
+        assert.strictEqual(new Uint8Array(result)[PAGE - 1], 0xee, 'transferred buffer is writable');
+      }
+    },
+  },
+  {
+    id: 'javascript-functions',
+    reason: 'Memory and its members are JavaScript (a class behind a Proxy), not V8 API functions: ' +
+      'Function.prototype.toString shows their source instead of `[native code]`, Memory has no own ' +
+      '`arguments` and `caller` (V8\'s API functions have them), and util.inspect prints `[class Memory]`.',
+    tests: [
+      'differential: Function.prototype.toString of Memory and its members',
+      'differential: own arguments and caller of Memory',
+      'differential: util.inspect of Memory',
+    ],
+    ours(WA, assert) {
+      const getter = Object.getOwnPropertyDescriptor(WA.Memory.prototype, 'buffer').get;
+      assert.strictEqual(String(WA.Memory), 'function () { [native code] }'); // V8's text for a Proxy
+      assert.match(String(WA.Memory.prototype.grow), /^grow\(/);
+      assert.match(String(getter), /^get buffer\(\)/);
+      assert.strictEqual(Object.hasOwn(WA.Memory, 'arguments'), false);
+      assert.strictEqual(Object.hasOwn(WA.Memory, 'caller'), false);
+      assert.strictEqual(util.inspect(WA.Memory), '[class Memory]');
+    },
+  },
+  {
+    id: 'receiver-in-v8-messages',
+    reason: 'V8 names the receiver in some of its own messages by constructor for its API objects ' +
+      '(`#<Memory>`) and by @@toStringTag for ours, an ordinary object (`[object WebAssembly.Memory]`). ' +
+      'The class of the error is the same, and stays compared.',
+    tests: [
+      'differential messages: setting buffer in sloppy and strict mode',
+    ],
+    ours(WA) {
+      const memory = new WA.Memory({ initial: 0 });
+      assertThrows(() => { memory.buffer = null; }, TypeError,
+        /^Cannot set property buffer of \[object WebAssembly\.Memory\] which has only a getter$/);
+    },
+  },
+];
+
+const RANGE = /^(>=|<)(\d+(?:\.\d+){0,2})$/;
+const suites = ['constructor', 'grow', 'buffer', 'interface', 'differential', 'differential messages'];
+for (const { id, tests, node } of knownDifferences) {
+  for (const key of tests) {
+    assert.ok(suites.some((suite) => key.startsWith(`${suite}: `)), `${id}: unknown suite in "${key}"`);
+  }
+  assert.ok(node === undefined || RANGE.test(node), `${id}: node must look like ">=22" or "<22.23"`);
+}
+
+/** Whether the entry applies to the running Node. */
+function applies({ node, when }) {
+  if (when && !when()) return false;
+  if (node === undefined) return true;
+  const [, operator, version] = RANGE.exec(node);
+  const running = process.versions.node.split('.').map(Number);
+  const bound = version.split('.').map(Number);
+  let order = 0; // running compared with bound: -1, 0 or 1
+  for (let i = 0; i < 3 && order === 0; i++) order = Math.sign(running[i] - (bound[i] ?? 0));
+  return operator === '>=' ? order >= 0 : order < 0;
+}
+
+/** The entry that applies to the running Node and lists `key` ('<suite>: <title>'), if any. */
+function knownDifference(key) {
+  return knownDifferences.find((entry) => applies(entry) && entry.tests.includes(key));
+}
+
+/**
+ * node:test's `test` for a suite running against WA: for our implementation,
+ * a listed test runs its entry's `ours` assertion instead.
+ */
+function testFor(suite, WA) {
+  if (WA !== ours) return test;
+  return (title, ...rest) => {
+    const entry = knownDifference(`${suite}: ${title}`);
+    if (!entry) return test(title, ...rest);
+    const options = rest.length > 1 ? rest[0] : {};
+    return test(`known difference: ${entry.id} (replaces: ${title})`, options, () => entry.ours(WA, assert));
+  };
+}
+
+module.exports = { knownDifferences, applies, knownDifference, testFor };
