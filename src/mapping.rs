@@ -147,7 +147,7 @@ pub fn claim_budget(bytes: usize, maps: usize) -> Result<(), String> {
     return_budget(bytes, maps);
     let maps = maps_now;
     return Err(format!(
-      "the process's memory budget is exhausted ({claimed} bytes of {} reserved, {maps} of {} mappings)",
+      "the process's memory budget is exhausted (this memory would make {claimed} bytes of {} reserved, and {maps} of {} mappings)",
       budget.bytes, budget.maps
     ));
   }
