@@ -139,8 +139,34 @@ function checkPattern(buffer, offset, length, seed = 1) {
 // reflection), which we read too. Order tests ignore them.
 const PROPOSAL_KEYS = new Set(['index', 'address', 'minimum']);
 
+/**
+ * Values that are not a Memory, to call members on: primitives, plain and
+ * exotic objects, the prototype, Proxies of `memory` (a live and a revoked
+ * one) and `memory`'s buffer.
+ */
+function foreignReceivers(WA, memory) {
+  const revocable = Proxy.revocable(new WA.Memory({ initial: 0 }), {});
+  revocable.revoke();
+  return [
+    undefined,
+    null,
+    true,
+    '',
+    Symbol(),
+    1,
+    {},
+    WA.Memory,
+    WA.Memory.prototype,
+    Object.create(WA.Memory.prototype),
+    new Proxy(memory, {}),
+    revocable.proxy,
+    memory.buffer,
+  ];
+}
+
 module.exports = {
   PAGE,
+  foreignReceivers,
   PROPOSAL_KEYS,
   fmt,
   assertThrows,

@@ -6,7 +6,7 @@ const util = require('node:util');
 const { impls, needsBuiltin } = require('./impls');
 const { testFor } = require('./known-differences');
 const {
-  PAGE, fmt, assertThrows, assertArrayBuffer, isDetached, checksum, fillPattern, checkPattern,
+  PAGE, fmt, assertThrows, assertArrayBuffer, isDetached, checksum, fillPattern, checkPattern, foreignReceivers,
 } = require('./helpers');
 
 const builtinBuffer = () => new globalThis.WebAssembly.Memory({ initial: 1 }).buffer;
@@ -30,23 +30,7 @@ for (const [name, WA] of impls) {
     // WPT "Branding", plus proxies and a revoked proxy.
     test('getter on a non-Memory receiver: TypeError', () => {
       const memory = new WA.Memory({ initial: 0 });
-      const revocable = Proxy.revocable(new WA.Memory({ initial: 0 }), {});
-      revocable.revoke();
-      const thisValues = [
-        undefined,
-        null,
-        true,
-        '',
-        Symbol(),
-        1,
-        {},
-        WA.Memory,
-        WA.Memory.prototype,
-        Object.create(WA.Memory.prototype),
-        new Proxy(memory, {}),
-        revocable.proxy,
-        memory.buffer,
-      ];
+      const thisValues = foreignReceivers(WA, memory);
       const get = getter();
       assert.strictEqual(typeof get, 'function');
       for (const thisValue of thisValues) {

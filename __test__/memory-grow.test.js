@@ -5,7 +5,7 @@ const assert = require('node:assert');
 const { impls } = require('./impls');
 const { testFor } = require('./known-differences');
 const {
-  PAGE, fmt, assertThrows, assertArrayBuffer, isDetached, fillPattern, checkPattern,
+  PAGE, fmt, assertThrows, assertArrayBuffer, isDetached, fillPattern, checkPattern, foreignReceivers,
 } = require('./helpers');
 
 // Deltas that [EnforceRange] unsigned long rejects with a TypeError.
@@ -49,23 +49,7 @@ for (const [name, WA] of impls) {
     // WPT "Branding", plus proxies and a revoked proxy.
     test('grow on a non-Memory receiver: TypeError, argument untouched', () => {
       const memory = new WA.Memory({ initial: 0 });
-      const revocable = Proxy.revocable(new WA.Memory({ initial: 0 }), {});
-      revocable.revoke();
-      const thisValues = [
-        undefined,
-        null,
-        true,
-        '',
-        Symbol(),
-        1,
-        {},
-        WA.Memory,
-        WA.Memory.prototype,
-        Object.create(WA.Memory.prototype),
-        new Proxy(memory, {}),
-        revocable.proxy,
-        memory.buffer,
-      ];
+      const thisValues = foreignReceivers(WA, memory);
       const grow = WA.Memory.prototype.grow;
       for (const thisValue of thisValues) {
         assertThrows(() => grow.call(thisValue, noConversion()), TypeError, undefined, `this=${fmt(thisValue)}`);

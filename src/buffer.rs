@@ -50,11 +50,48 @@ fn forget_hint(status: sys::napi_status, hint: *mut Arc<Mapping>) {
   }
 }
 
+/// Makes an external buffer over the first `len` bytes of `mapping` with
+/// `create(data, hint, result)`, a Node-API call whose finalizer drops the
+/// `Box<Arc<Mapping>>` passed as `hint`.
+fn external(
+  env: &Env,
+  mapping: &Arc<Mapping>,
+  len: usize,
+  call: &str,
+  create: impl FnOnce(*mut c_void, *mut c_void, *mut sys::napi_value) -> sys::napi_status,
+) -> napi::Result<sys::napi_value> {
+  assert!(len <= mapping.accessible());
+  check_length(env, len)?;
+  let hint = Box::into_raw(Box::new(mapping.clone()));
+  let mut value = ptr::null_mut();
+  let status = create(mapping.base().cast(), hint.cast(), &mut value);
+  if status != sys::Status::napi_ok {
+    forget_hint(status, hint);
+    if status == sys::Status::napi_no_external_buffers_allowed {
+      return Err(error(
+        env,
+        "this runtime forbids external ArrayBuffers, so wasm memory cannot be \
+         exposed without copying (and a copy would not alias the memory)",
+      ));
+    }
+    check(env, status, call)?;
+  }
+  Ok(value)
+}
+
+/// Drops the `Box<Arc<Mapping>>` that `external` leaked as a finalizer hint.
+///
+/// # Safety
+/// `hint` came from `external` and is dropped once.
+unsafe fn drop_hint(hint: *mut c_void) {
+  // SAFETY: the caller's contract.
+  drop(unsafe { Box::from_raw(hint.cast::<Arc<Mapping>>()) });
+}
+
 /// Runs on the JS thread when V8 has freed an external ArrayBuffer.
 unsafe extern "C" fn finalize_buffer(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-  // SAFETY: `hint` is the `Box<Arc<Mapping>>` leaked in `new_array_buffer`,
-  // and Node calls each finalizer exactly once.
-  drop(unsafe { Box::from_raw(hint.cast::<Arc<Mapping>>()) });
+  // SAFETY: Node calls each finalizer exactly once, with our hint.
+  unsafe { drop_hint(hint) };
 }
 
 /// Makes an external ArrayBuffer over the first `len` bytes of `mapping`.
@@ -67,35 +104,28 @@ pub fn new_array_buffer(
   mapping: &Arc<Mapping>,
   len: usize,
 ) -> napi::Result<sys::napi_value> {
-  assert!(len <= mapping.accessible());
-  check_length(env, len)?;
-  let hint = Box::into_raw(Box::new(mapping.clone()));
-  let mut value = ptr::null_mut();
-  // SAFETY: `base` is valid for `len` bytes (len <= accessible) for as long
-  // as the Arc in `hint` lives, which the finalizer drops only when V8 has
-  // freed the buffer. `base` is never null, so Node does not detach at once.
-  let status = unsafe {
-    sys::napi_create_external_arraybuffer(
-      env.raw(),
-      mapping.base().cast(),
-      len,
-      Some(finalize_buffer),
-      hint.cast(),
-      &mut value,
-    )
-  };
-  if status != sys::Status::napi_ok {
-    forget_hint(status, hint);
-    if status == sys::Status::napi_no_external_buffers_allowed {
-      return Err(error(
-        env,
-        "this runtime forbids external ArrayBuffers, so wasm memory cannot be \
-         exposed without copying (and a copy would not alias the memory)",
-      ));
-    }
-    check(env, status, "napi_create_external_arraybuffer")?;
-  }
-  Ok(value)
+  external(
+    env,
+    mapping,
+    len,
+    "napi_create_external_arraybuffer",
+    |data, hint, result| {
+      // SAFETY: `data` is valid for `len` bytes (len <= accessible) for as
+      // long as the Arc in `hint` lives, which the finalizer drops only when V8
+      // has freed the buffer. `data` is never null, so Node does not detach
+      // the buffer at once.
+      unsafe {
+        sys::napi_create_external_arraybuffer(
+          env.raw(),
+          data,
+          len,
+          Some(finalize_buffer),
+          hint,
+          result,
+        )
+      }
+    },
+  )
 }
 
 /// True if `value` (an ArrayBuffer) has been detached.
@@ -153,9 +183,9 @@ pub fn shared_supported() -> bool {
 /// Runs on whatever thread drops the last reference to a SharedArrayBuffer's
 /// bytes (workers may hold them): it only drops an `Arc`.
 unsafe extern "C" fn finalize_shared(_data: *mut c_void, hint: *mut c_void) {
-  // SAFETY: `hint` is the `Box<Arc<Mapping>>` leaked in
-  // `new_shared_array_buffer`, and V8 calls the deleter exactly once.
-  drop(unsafe { Box::from_raw(hint.cast::<Arc<Mapping>>()) });
+  // SAFETY: V8 calls the deleter exactly once, with our hint; an
+  // `Arc<Mapping>` may be dropped on any thread.
+  unsafe { drop_hint(hint) };
 }
 
 /// Makes an external SharedArrayBuffer over the first `len` bytes of
@@ -168,31 +198,20 @@ pub fn new_shared_array_buffer(
   mapping: &Arc<Mapping>,
   len: usize,
 ) -> napi::Result<sys::napi_value> {
-  assert!(len <= mapping.accessible());
   let Some(create) = create_external_sab() else {
     return Err(error(
       env,
       "this Node cannot create a SharedArrayBuffer over native memory",
     ));
   };
-  check_length(env, len)?;
-  let hint = Box::into_raw(Box::new(mapping.clone()));
-  let mut value = ptr::null_mut();
-  // SAFETY: as for `new_array_buffer`; the finalizer may run on any thread,
-  // and `Arc<Mapping>` may be dropped on any thread.
-  let status = unsafe {
-    create(
-      env.raw(),
-      mapping.base().cast(),
-      len,
-      Some(finalize_shared),
-      hint.cast(),
-      &mut value,
-    )
-  };
-  if status != sys::Status::napi_ok {
-    forget_hint(status, hint);
-    check(env, status, "node_api_create_external_sharedarraybuffer")?;
-  }
-  Ok(value)
+  external(
+    env,
+    mapping,
+    len,
+    "node_api_create_external_sharedarraybuffer",
+    |data, hint, result| {
+      // SAFETY: as for `new_array_buffer`.
+      unsafe { create(env.raw(), data, len, Some(finalize_shared), hint, result) }
+    },
+  )
 }
