@@ -152,6 +152,8 @@ function child(kind, side, count) {
     live: (keep) => keep.push(new M.Memory({ initial: 1, maximum: 16 })),
   }[kind];
   const keep = [];
+  const vmBefore = vmStatus('VmSize');
+  const mapsBefore = mappings();
   let i = 0, error;
   try {
     for (; i < count; i++) {
@@ -161,7 +163,31 @@ function child(kind, side, count) {
   } catch (e) {
     error = describe(e);
   }
-  fs.writeSync(1, JSON.stringify({ count: i, maxRSS: peakRssKiB(), error }) + '\n');
+  // Address space and mappings per live memory (kept ones only count in `live`).
+  const perMemory = i > 0 ? {
+    vmKiB: Math.round((vmStatus('VmSize') - vmBefore) / i),
+    maps: +((mappings() - mapsBefore) / i).toFixed(3),
+  } : undefined;
+  fs.writeSync(1, JSON.stringify({ count: i, maxRSS: peakRssKiB(), error, perMemory }) + '\n');
+}
+
+/** A /proc/self/status field in KiB (NaN where there is no /proc). */
+function vmStatus(field) {
+  try {
+    const match = fs.readFileSync('/proc/self/status', 'utf8').match(new RegExp(`^${field}:\\s+(\\d+)`, 'm'));
+    return match ? Number(match[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The process's memory mappings (lines of /proc/self/maps), or NaN. */
+function mappings() {
+  try {
+    return fs.readFileSync('/proc/self/maps', 'utf8').split('\n').length - 1;
+  } catch {
+    return NaN;
+  }
 }
 
 function runChild(kind, side, count) {
@@ -242,6 +268,10 @@ function main() {
     `${rssCell(rss[1])} | < 1024 MiB | ${mark(rssOk)} |`);
   console.log(`| live \`{initial: 1, maximum: 16}\` before construction throws | ${liveCell(live[0])} | ${liveCell(live[1])} | ` +
     `(report) | - |`);
+  const perMemoryCell = (r, f) => (r.perMemory ? f(r.perMemory) : '?');
+  console.log(`| address space per live memory | ${perMemoryCell(live[0], (m) => `${(m.vmKiB / 1024).toFixed(1)} MiB`)} | ` +
+    `${perMemoryCell(live[1], (m) => `${(m.vmKiB / 1024).toFixed(1)} MiB`)} | (report) | - |`);
+  console.log(`| mappings per live memory | ${perMemoryCell(live[0], (m) => m.maps)} | ${perMemoryCell(live[1], (m) => m.maps)} | (report) | - |`);
   const notes = [];
   rss.forEach((r, k) => (r.error || r.stderr) && notes.push(`- peak RSS, ${sides[k].name}: ${r.error ? `threw after ${r.count}: ${r.error}` : ''}${r.stderr ? ` stderr: ${r.stderr}` : ''}`));
   live.forEach((r, k) => notes.push(`- live memories, ${sides[k].name}: ${r.died ? `child ${r.died}${r.stderr ? `; stderr: ${r.stderr}` : ''}` :
