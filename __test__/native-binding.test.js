@@ -22,8 +22,28 @@ test('createMemory rejects sizes that are not whole page counts', () => {
   assert.throws(() => binding.createMemory(1, 65537), { name: 'RangeError' });
 });
 
-test('shared memories are refused with a TypeError on this runtime', () => {
-  assert.throws(() => binding.createMemory(1, 2, true), { name: 'TypeError', message: /shared/ });
+test('shared memories: a SharedArrayBuffer where Node can make one, else a TypeError', () => {
+  assert.throws(() => binding.createMemory(1, undefined, true), { name: 'TypeError', message: /maximum/ });
+  if (binding.sharedSupported()) {
+    const memory = binding.createMemory(1, 2, true);
+    assert.ok(memory.buffer() instanceof SharedArrayBuffer);
+  } else {
+    assert.throws(() => binding.createMemory(1, 2, true), { name: 'TypeError', message: /shared/ });
+  }
+});
+
+test('memory64 sizes are checked against 262144 pages', () => {
+  assert.throws(() => binding.createMemory(262145, undefined, false, true), { name: 'RangeError' });
+  assert.throws(() => binding.createMemory(65537), { name: 'RangeError' });
+  assert.strictEqual(binding.createMemory(65537, 65537, false, true).byteLength(), 65537 * 65536);
+});
+
+test('discard re-checks its arguments', () => {
+  const memory = binding.createMemory(2);
+  for (const [offset, length] of [[-1, 0], [NaN, 0], [0, 1.5], [1, 65536], [65536, 131072], [2 ** 64, 0]]) {
+    assert.throws(() => memory.discard(offset, length), Error, `${offset}, ${length}`);
+  }
+  memory.discard(65536, 65536);
 });
 
 test('grow rejects bad deltas and keeps the buffer', () => {
