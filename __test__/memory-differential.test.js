@@ -129,6 +129,11 @@ scenario('descriptor without initial', (t) => [
   t.attempt(() => new t.WA.Memory({ maximum: 1 })),
 ]);
 
+scenario('descriptor with index: "i64"', (t) => [
+  t.attempt(() => memoryInfo(new t.WA.Memory({ initial: 1, index: 'i64' }))),
+  t.attempt(() => memoryInfo(new t.WA.Memory({ initial: 1n, index: 'i64' }))),
+]);
+
 scenario('descriptor with minimum instead of initial', (t) => [
   t.attempt(() => memoryInfo(new t.WA.Memory({ minimum: 1 }))),
   t.attempt(() => new t.WA.Memory({ minimum: 1, initial: 1 })),

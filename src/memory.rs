@@ -88,6 +88,9 @@ struct Shape {
   minimum: u64,
   maximum: Option<u64>,
   is_64: bool,
+  /// Never true for a parked memory (shared ones are not recycled), so a
+  /// shared request never takes a non-shared memory.
+  shared: bool,
 }
 
 impl Shape {
@@ -96,6 +99,7 @@ impl Shape {
       minimum: ty.minimum(),
       maximum: ty.maximum(),
       is_64: ty.is_64(),
+      shared: ty.is_shared(),
     }
   }
 }
