@@ -20,7 +20,7 @@ const { TypeError, RangeError, Symbol: SymbolCtor, Proxy: ProxyCtor } = globalTh
 const { defineProperty, getOwnPropertyDescriptor, freeze: ObjectFreeze } = Object;
 const BigIntCtor = BigInt;
 const BigIntAsIntN = BigInt.asIntN;
-const StringCtor = String;
+const NumberCtor = Number;
 const MathTrunc = Math.trunc;
 const NumberIsNaN = Number.isNaN;
 const uncurryThis = (fn) => Function.prototype.call.bind(fn);
@@ -94,7 +94,7 @@ function addressValue(value, address, context, what) {
   // 1. Let x be ? ToBigInt(v). 2. If x < 0 or x > 2^64 - 1, throw a TypeError.
   const x = toBigInt(value);
   if (x < 0n || x > kUint64Max) throw new TypeError(`${context}: ${what} must be in u64 range`);
-  return Number(x);
+  return NumberCtor(x);
 }
 
 /** A size in pages as JS sees it: a Number for i32, a BigInt for i64. */
