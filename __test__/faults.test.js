@@ -7,8 +7,8 @@
 // runner, and a hang is a timeout.
 const { test } = require('node:test');
 const assert = require('node:assert');
-const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { spawnCollect } = require('./child');
 
 const root = path.join(__dirname, '..');
 /** `ulimit -v` for the allocation-failure tests, in KiB (3 GB): Node 20, 22 and 24 start under it. */
@@ -28,27 +28,7 @@ function runChild(fn, { options = {}, ulimitKiB, timeoutMs = 55000 } = {}) {
   const [command, args] = ulimitKiB
     ? ['bash', ['-c', `ulimit -v ${ulimitKiB} && exec "$0" "$@"`, process.execPath, ...argv]]
     : [process.execPath, argv];
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      resolve({
-        status, signal, timedOut, stdout, stderr, ms: Date.now() - started,
-        result: line === undefined ? undefined : JSON.parse(line.slice('RESULT '.length)),
-      });
-    });
-  });
+  return spawnCollect(command, args, timeoutMs);
 }
 
 /** The child ended by itself, with status 0, and reported a result. */

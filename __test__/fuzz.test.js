@@ -4,7 +4,7 @@
 // by step. Longer runs: `npm run fuzz -- --iterations 100000 --seed 2`.
 const { test } = require('node:test');
 const assert = require('node:assert');
-const { spawn } = require('node:child_process');
+const { spawnCollect } = require('./child');
 const path = require('node:path');
 
 const fuzzer = path.join(__dirname, '..', 'fuzz', 'memory.js');
@@ -13,22 +13,7 @@ const SEED = 1;
 
 test(`differential fuzzing: ${ITERATIONS} iterations, seed ${SEED}`, async (t) => {
   const args = ['--expose-gc', fuzzer, '--iterations', String(ITERATIONS), '--seed', String(SEED)];
-  const run = await new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, 110000);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr, timedOut });
-    });
-  });
+  const run = await spawnCollect(process.execPath, args, 110000);
   const output = `\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
   for (const line of run.stdout.trim().split('\n').slice(-2)) t.diagnostic(line);
   assert.ok(!run.timedOut, `the fuzzer did not finish${output}`);

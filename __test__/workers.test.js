@@ -7,8 +7,8 @@
 // is a timeout.
 const { test } = require('node:test');
 const assert = require('node:assert');
-const { spawn } = require('node:child_process');
 const path = require('node:path');
+const { spawnCollect } = require('./child');
 
 const root = path.join(__dirname, '..');
 const MiB = 2 ** 20;
@@ -24,27 +24,7 @@ function runChild(fn, { options = {}, timeoutMs = 55000, wrap = true } = {}) {
   const code = wrap
     ? `Promise.resolve(${call}).catch((error) => { console.error(error); process.exit(70); });`
     : `${call};`;
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk) => { stderr += chunk; });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      resolve({
-        status, signal, timedOut, stdout, stderr, ms: Date.now() - started,
-        result: line === undefined ? undefined : JSON.parse(line.slice('RESULT '.length)),
-      });
-    });
-  });
+  return spawnCollect(process.execPath, ['--expose-gc', '-e', code], timeoutMs);
 }
 
 /** The child ended by itself with status 0 and wrote nothing to stderr. */
