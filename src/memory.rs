@@ -157,16 +157,6 @@ impl Tracked {
     }
     self.accounted = now;
   }
-
-  /// Drops the store and the references; the bytes stay until the last
-  /// buffer's finalizer drops the last `Arc<Mapping>`.
-  fn retire(&mut self, env: &Env) {
-    self.live = None;
-    self.handle.clear(env);
-    self.buffer.clear(env);
-    let accounted = std::mem::take(&mut self.accounted);
-    reclaim::adjust_external_memory(env, -(accounted as i64));
-  }
 }
 
 impl Reclaimable for Tracked {
@@ -229,8 +219,14 @@ impl Reclaimable for Tracked {
     unsafe { self.mapping.release() };
   }
 
+  /// Drops the store and the references; the bytes stay until the last
+  /// buffer's finalizer drops the last `Arc<Mapping>`.
   fn retire(&mut self, env: &Env) {
-    Tracked::retire(self, env);
+    self.live = None;
+    self.handle.clear(env);
+    self.buffer.clear(env);
+    let accounted = std::mem::take(&mut self.accounted);
+    reclaim::adjust_external_memory(env, -(accounted as i64));
   }
 
   fn bytes(&self) -> usize {
