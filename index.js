@@ -142,6 +142,19 @@ function isObject(value) {
 
 let isMemory;
 let nativeOf;
+let bindMemory;
+/** Marks the internal construction of a Memory around a native memory. */
+const kWrapNative = SymbolCtor('wrap native');
+/** NativeMemory -> Memory: one wasm memory, one JS object. */
+const memoryObjects = new WeakMap();
+
+/** The Memory object of a native memory (made on first sight). */
+function wrapMemory(native, store) {
+  let memory = memoryObjects.get(native);
+  if (memory === undefined) memory = new MemoryClass(kWrapNative, native);
+  if (store !== null) bindMemory(memory, store);
+  return memory;
+}
 
 // The class holds the private state; the `Memory` users see is a Proxy of it
 // whose only trap makes a call without `new` throw V8's message (a class
@@ -160,8 +173,23 @@ const MemoryClass = class Memory {
   #maximum;
   #shared = false;
 
+  /** The store token (src/instance.rs) once the memory is bound to one. */
+  #store = null;
+
   constructor(descriptor) {
     const context = 'WebAssembly.Memory()';
+    if (descriptor === kWrapNative) {
+      // A memory an instance defines and exports (see wrapMemory).
+      const native = arguments[1];
+      const [maximum, is64, shared] = native.describe();
+      this.#native = native;
+      this.#address = is64 ? 'i64' : 'i32';
+      this.#maximum = maximum ?? undefined;
+      this.#shared = shared;
+      this.#byteLength = shared ? -1 : native.byteLength();
+      memoryObjects.set(native, this);
+      return;
+    }
     // 1. descriptor is a MemoryDescriptor dictionary. (V8 also rejects undefined.)
     if (!isObject(descriptor)) throw new TypeError(`${context}: Argument 0 must be a memory descriptor`);
     // Dictionary members are read and converted one by one: the address
@@ -190,6 +218,7 @@ const MemoryClass = class Memory {
     // A shared memory's buffer is a SharedArrayBuffer: never detached, so
     // the getter's length check (for ArrayBuffers) is skipped (-1).
     this.#byteLength = shared ? -1 : min * kPageSize;
+    memoryObjects.set(this.#native, this);
   }
 
   grow(delta) {
@@ -282,6 +311,9 @@ const MemoryClass = class Memory {
   static {
     isMemory = (value) => isObject(value) && #native in value;
     nativeOf = (memory) => memory.#native;
+    bindMemory = (memory, store) => {
+      memory.#store = store;
+    };
   }
 };
 
@@ -307,10 +339,31 @@ defineProperty(proto, SymbolCtor.toStringTag, {
   configurable: true,
 });
 
+const { Module, Instance, Global, Table, CompileError, LinkError, RuntimeError, validate, compile,
+  instantiate, compileStreaming, instantiateStreaming } = require('./lib/namespace.js')({
+  binding, isMemory, nativeOf, wrapMemory, bindMemory, enforceRangeUint32, isObject,
+});
+
 // The namespace object: members as the built-in's (writable, non-enumerable,
 // configurable), and the class string "WebAssembly".
 const WebAssembly = {};
-defineProperty(WebAssembly, 'Memory', { value: Memory, writable: true, enumerable: false, configurable: true });
+for (const [name, value] of [
+  ['compile', compile],
+  ['validate', validate],
+  ['instantiate', instantiate],
+  ['compileStreaming', compileStreaming],
+  ['instantiateStreaming', instantiateStreaming],
+  ['Module', Module],
+  ['Instance', Instance],
+  ['Table', Table],
+  ['Memory', Memory],
+  ['Global', Global],
+  ['CompileError', CompileError],
+  ['LinkError', LinkError],
+  ['RuntimeError', RuntimeError],
+]) {
+  defineProperty(WebAssembly, name, { value, writable: true, enumerable: false, configurable: true });
+}
 defineProperty(WebAssembly, SymbolCtor.toStringTag, {
   value: 'WebAssembly',
   writable: false,

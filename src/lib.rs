@@ -1,12 +1,22 @@
 #![deny(clippy::all)]
-//! wasm-memory-rs: `WebAssembly.Memory` for Node.js over wasmtime linear
-//! memory. This file only wires the modules together.
+//! wasm-memory-rs: the `WebAssembly` namespace for Node.js over wasmtime,
+//! with memories whose bytes live in wasmtime linear memory. This file only
+//! wires the modules together.
 
 mod buffer;
 mod engine;
 mod error;
+mod func;
+mod global;
+mod instance;
+mod js;
 mod mapping;
 mod memory;
+mod module;
 mod pool;
 mod reclaim;
 mod slab;
+mod store;
+mod table;
+mod value;
+mod wat;

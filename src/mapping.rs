@@ -415,7 +415,9 @@ unsafe impl LinearMemory for Linear {
   }
 
   fn grow_to(&mut self, new_size: usize) -> wasmtime::Result<()> {
-    self.0.grow_to(new_size).map_err(wasmtime::Error::msg)
+    self.0.grow_to(new_size).map_err(wasmtime::Error::msg)?;
+    GROWS.with(|g| g.set(g.get().wrapping_add(1)));
+    Ok(())
   }
 
   fn as_ptr(&self) -> *mut u8 {
@@ -431,6 +433,31 @@ thread_local! {
   static MAY_SHRINK: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
   /// Mappings created on this thread and not yet claimed by their caller.
   static CREATED: RefCell<Vec<Arc<Mapping>>> = const { RefCell::new(Vec::new()) };
+  /// The mapping the next memory created on this thread must be (`adopting`).
+  static ADOPT: RefCell<Option<Arc<Mapping>>> = const { RefCell::new(None) };
+  /// Successful grows on this thread (`grow_count`).
+  static GROWS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `f` with the next memory wasmtime creates on this thread being
+/// `mapping` itself (adoption: the same bytes, base and reservation).
+///
+/// # Errors
+/// Fails if wasmtime did not ask for a memory (the mapping is not used).
+pub fn adopting<T>(mapping: Arc<Mapping>, f: impl FnOnce() -> T) -> Result<T, String> {
+  ADOPT.with(|a| *a.borrow_mut() = Some(mapping));
+  let result = f();
+  let unused = ADOPT.with(|a| a.borrow_mut().take());
+  match unused {
+    None => Ok(result),
+    Some(_) => Err("wasmtime did not create the adopted memory".into()),
+  }
+}
+
+/// How many times any memory of this thread grew (wasm-side growth is seen
+/// by comparing it before and after a call).
+pub fn grow_count() -> u64 {
+  GROWS.with(std::cell::Cell::get)
 }
 
 /// Takes the mapping that wasmtime just created on this thread at `base`.
@@ -482,6 +509,15 @@ unsafe impl MemoryCreator for HostMemory {
     reserved_size_in_bytes: Option<usize>,
     guard_size_in_bytes: usize,
   ) -> Result<Box<dyn LinearMemory>, String> {
+    if let Some(mapping) = ADOPT.with(|a| a.borrow_mut().take()) {
+      // Adoption (`adopting`): the type was made from this mapping's
+      // current size and maximum. (Growth stays capped at the reservation,
+      // as it was.)
+      if mapping.accessible() != minimum {
+        return Err("the adopted memory does not fit its type".into());
+      }
+      return Ok(Box::new(Linear(mapping)));
+    }
     let reserved = reserved_size_in_bytes.unwrap_or(0);
     if guard_size_in_bytes != 0 || reserved != 0 {
       // The engine is configured for explicit bounds checks (engine.rs);

@@ -25,18 +25,21 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{ClassInstance, JavaScriptClassExt, ObjectFinalize, Unknown};
 use napi::{sys, Env};
 use napi_derive::napi;
-use wasmtime::{MemoryType, MemoryTypeBuilder, SharedMemory, Store};
+use wasmtime::{Extern, MemoryType, MemoryTypeBuilder, SharedMemory};
 
 use crate::buffer;
+use crate::js;
 use crate::error::{error, range_error, type_error};
 use crate::mapping::{self, Mapping, MAX_PAGES_32, MAX_PAGES_64, WASM_PAGE};
 use crate::pool::Pool;
 use crate::reclaim::{self, Reclaimable, Ref, Verdict};
+use crate::store::StoreCell;
 
 /// What a live memory owns.
 struct Live {
-  /// The store the memory lives in; dropping it frees wasmtime's state.
-  store: Store<()>,
+  /// The store the memory lives in: a private one until an instance
+  /// imports the memory; dropping the last `Rc` frees wasmtime's state.
+  store: Rc<StoreCell>,
   memory: Handle,
 }
 
@@ -47,9 +50,15 @@ enum Handle {
 }
 
 impl Live {
+  // A store is busy only while wasm of it runs, and then its memories are
+  // reached through the running import (`StoreCell::with`): the fallbacks
+  // below are never taken.
   fn ty(&self) -> MemoryType {
     match &self.memory {
-      Handle::Local(m) => m.ty(&self.store),
+      Handle::Local(m) => self
+        .store
+        .with(|ctx| m.ty(&*ctx))
+        .unwrap_or_else(|_| MemoryType::new(0, None)),
       Handle::Shared(m) => m.ty(),
     }
   }
@@ -57,14 +66,17 @@ impl Live {
   /// The size in pages.
   fn size(&self) -> u64 {
     match &self.memory {
-      Handle::Local(m) => m.size(&self.store),
+      Handle::Local(m) => self.store.with(|ctx| m.size(&*ctx)).unwrap_or(0),
       Handle::Shared(m) => m.size(),
     }
   }
 
   fn base(&self) -> *mut u8 {
     match &self.memory {
-      Handle::Local(m) => m.data_ptr(&self.store),
+      Handle::Local(m) => self
+        .store
+        .with(|ctx| m.data_ptr(&*ctx))
+        .unwrap_or(std::ptr::null_mut()),
       Handle::Shared(m) => m.data().as_ptr() as *mut u8,
     }
   }
@@ -72,7 +84,10 @@ impl Live {
   /// Grows by `delta` pages; returns the previous size in pages.
   fn grow(&mut self, delta: u64) -> wasmtime::Result<u64> {
     match &self.memory {
-      Handle::Local(m) => m.grow(&mut self.store, delta),
+      Handle::Local(m) => self
+        .store
+        .with(|ctx| m.grow(&mut *ctx, delta))
+        .map_err(wasmtime::Error::msg)?,
       Handle::Shared(m) => m.grow(delta),
     }
   }
@@ -135,6 +150,9 @@ struct Tracked {
   escaped: bool,
   /// Bytes reported to V8 with `napi_adjust_external_memory`.
   accounted: usize,
+  /// Imported by (or defined in) an instance: its store is shared, so it is
+  /// never released early (`escaped` is set too) nor recycled.
+  bound: bool,
 }
 
 impl Tracked {
@@ -321,6 +339,7 @@ pub fn create_memory<'env>(
     // know when the last one is gone.
     escaped: shared,
     accounted: 0,
+    bound: false,
   }));
   let instance = NativeMemory {
     tracked: tracked.clone(),
@@ -369,18 +388,12 @@ pub fn shared_supported() -> bool {
 fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)> {
   let engine = crate::engine::engine().map_err(|e| error(env, e))?;
   let module = crate::engine::memory_module(ty).map_err(|e| error(env, e))?;
+  let _ = engine;
   let attempt = || -> wasmtime::Result<Live> {
-    let mut store = Store::new(engine, ());
-    let instance = wasmtime::Instance::new(&mut store, &module, &[])?;
-    let export = crate::engine::MEMORY_EXPORT;
-    let memory = if ty.is_shared() {
-      instance
-        .get_shared_memory(&mut store, export)
-        .map(Handle::Shared)
-    } else {
-      instance.get_memory(&mut store, export).map(Handle::Local)
-    };
-    let memory = memory.ok_or_else(|| wasmtime::Error::msg("memory module has no memory"))?;
+    let store = StoreCell::new(env).map_err(wasmtime::Error::msg)?;
+    let memory = store
+      .with(|ctx| memory_in(ctx, &module, ty.is_shared()))
+      .map_err(wasmtime::Error::msg)??;
     Ok(Live { store, memory })
   };
   let live = match mapping::without_shrinking(attempt) {
@@ -408,6 +421,192 @@ fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)>
   let mapping = mapping::claim(live.base())
     .ok_or_else(|| error(env, "wasmtime did not use our memory creator"))?;
   Ok((live, mapping))
+}
+
+/// Instantiates a memory module in a store and returns its memory.
+fn memory_in(
+  ctx: &mut wasmtime::StoreContextMut<'_, crate::store::Data>,
+  module: &wasmtime::Module,
+  shared: bool,
+) -> wasmtime::Result<Handle> {
+  let instance = wasmtime::Instance::new(&mut *ctx, module, &[])?;
+  let export = crate::engine::MEMORY_EXPORT;
+  let memory = if shared {
+    instance
+      .get_shared_memory(&mut *ctx, export)
+      .map(Handle::Shared)
+  } else {
+    instance.get_memory(&mut *ctx, export).map(Handle::Local)
+  };
+  memory.ok_or_else(|| wasmtime::Error::msg("memory module has no memory"))
+}
+
+thread_local! {
+  /// Memories whose store is shared with instances: wasm may grow them, and
+  /// their JS objects must then see new buffers.
+  static BOUND: RefCell<Vec<std::rc::Weak<RefCell<Tracked>>>> = const { RefCell::new(Vec::new()) };
+  /// `mapping::grow_count()` when `BOUND` was last synced.
+  static SYNCED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Detaches the buffers of bound memories that wasm grew since (the spec's
+/// "refresh the memory buffer"). Called when a wasm call returns and before
+/// wasm calls out to JS; costs one counter read when nothing grew.
+pub fn sync_grown(env: &Env) {
+  let now = mapping::grow_count();
+  if SYNCED.with(|s| s.replace(now)) == now {
+    return;
+  }
+  let bound: Vec<_> = BOUND.with(|b| {
+    let mut b = b.borrow_mut();
+    b.retain(|w| w.upgrade().is_some_and(|t| t.try_borrow().is_ok_and(|t| !t.released())));
+    b.iter().filter_map(std::rc::Weak::upgrade).collect()
+  });
+  for tracked in bound {
+    let Ok(mut t) = tracked.try_borrow_mut() else {
+      continue;
+    };
+    let shared = t.live.as_ref().is_some_and(Live::is_shared);
+    if shared || t.mapping.accessible() == t.accounted {
+      continue;
+    }
+    if let Some(old) = t.attached_buffer(env) {
+      let _ = buffer::detach(env, old);
+    }
+    t.buffer.clear(env);
+    let before = t.accounted;
+    t.account(env);
+    let grown = t.accounted.saturating_sub(before);
+    drop(t);
+    reclaim::note_growth(env, grown);
+  }
+}
+
+/// The NativeMemory already made for the bound memory at `base`, if its JS
+/// object is alive (one wasm memory, one JS object).
+fn bound_object(env: &Env, base: *mut u8) -> Option<sys::napi_value> {
+  BOUND.with(|b| {
+    b.borrow().iter().filter_map(std::rc::Weak::upgrade).find_map(|t| {
+      let t = t.try_borrow().ok()?;
+      (t.mapping.base() == base && !t.released()).then(|| t.handle.get(env)).flatten()
+    })
+  })
+}
+
+/// A `NativeMemory` for a memory of `store`, over `mapping`.
+fn wrap_bound(env: &Env, live: Live, mapping: Arc<Mapping>) -> js::JsResult<sys::napi_value> {
+  let shared = live.is_shared();
+  let bytes = mapping.accessible();
+  let tracked = Rc::new(RefCell::new(Tracked {
+    live: Some(live),
+    mapping,
+    handle: Ref::none(),
+    buffer: Ref::none(),
+    escaped: true,
+    accounted: 0,
+    bound: !shared,
+  }));
+  let instance = NativeMemory {
+    tracked: tracked.clone(),
+  }
+  .into_instance(env)
+  .map_err(|_| js::Pending)?;
+  {
+    let mut t = tracked.borrow_mut();
+    t.handle = Ref::new(env, instance.value, false).map_err(|_| js::Pending)?;
+    t.account(env);
+  }
+  if !shared {
+    BOUND.with(|b| b.borrow_mut().push(Rc::downgrade(&tracked)));
+  }
+  reclaim::track(env, tracked, bytes);
+  Ok(instance.value)
+}
+
+/// The `NativeMemory` of a memory an instance of `cell`'s store defines and
+/// exports.
+pub fn exported(env: &Env, cell: &Rc<StoreCell>, memory: wasmtime::Memory) -> js::JsResult<sys::napi_value> {
+  let base = cell
+    .with(|ctx| memory.data_ptr(&*ctx))
+    .map_err(|e| js::throw(env, &e))?;
+  if let Some(existing) = bound_object(env, base) {
+    return Ok(existing);
+  }
+  let mapping = mapping::claim(base).ok_or_else(|| js::throw(env, "wasmtime did not use our memory creator"))?;
+  let live = Live {
+    store: cell.clone(),
+    memory: Handle::Local(memory),
+  };
+  wrap_bound(env, live, mapping)
+}
+
+/// The `NativeMemory` of a shared memory an instance defines and exports.
+pub fn exported_shared(env: &Env, memory: SharedMemory) -> js::JsResult<sys::napi_value> {
+  if !buffer::shared_supported() {
+    return Err(js::throw_type(env, SHARED_UNSUPPORTED));
+  }
+  let base = memory.data().as_ptr() as *mut u8;
+  let mapping = mapping::claim(base).ok_or_else(|| js::throw(env, "wasmtime did not use our memory creator"))?;
+  let store = StoreCell::new(env).map_err(|e| js::throw(env, &e))?;
+  let live = Live {
+    store,
+    memory: Handle::Shared(memory),
+  };
+  wrap_bound(env, live, mapping)
+}
+
+impl NativeMemory {
+  /// The store this memory shares with instances, if it is bound.
+  pub(crate) fn bound_store(&self) -> Option<Rc<StoreCell>> {
+    let t = self.tracked.borrow();
+    if !t.bound {
+      return None;
+    }
+    t.live.as_ref().map(|l| l.store.clone())
+  }
+
+  /// The memory as an import for `cell`'s store: adopted into it first if
+  /// unbound (a memory of that store over the same mapping, so existing
+  /// buffers stay valid). Shared memories link into any store.
+  ///
+  /// # Errors
+  /// Fails if the memory was released or wasmtime refuses the adoption.
+  pub(crate) fn extern_in(&self, env: &Env, cell: &Rc<StoreCell>) -> napi::Result<Extern> {
+    let mut t = self.tracked.borrow_mut();
+    let Some(live) = t.live.as_ref() else {
+      return Err(error(env, "memory has been released"));
+    };
+    match &live.memory {
+      Handle::Shared(m) => return Ok(Extern::SharedMemory(m.clone())),
+      Handle::Local(m) if t.bound => return Ok(Extern::Memory(*m)),
+      Handle::Local(_) => {}
+    }
+    // The memory's type as of now: its current size is its minimum.
+    let ty = live.ty();
+    let mut builder = MemoryTypeBuilder::new();
+    builder.min(live.size()).max(ty.maximum()).memory64(ty.is_64());
+    let current = builder.build().map_err(|e| error(env, format!("{e:#}")))?;
+    let module = crate::engine::memory_module(&current).map_err(|e| error(env, e))?;
+    let adopted = mapping::adopting(t.mapping.clone(), || {
+      cell.with(|ctx| memory_in(ctx, &module, false))
+    })
+    .map_err(|e| error(env, e))?
+    .map_err(|e| error(env, e))?
+    .map_err(|e| error(env, format!("cannot share this memory with the instance: {e:#}")))?;
+    let Handle::Local(memory) = adopted else {
+      return Err(error(env, "adopted memory is not local"));
+    };
+    t.live = Some(Live {
+      store: cell.clone(),
+      memory: Handle::Local(memory),
+    });
+    t.bound = true;
+    // Its store is now shared: only finalizers may free it.
+    t.escaped = true;
+    drop(t);
+    BOUND.with(|b| b.borrow_mut().push(Rc::downgrade(&self.tracked)));
+    Ok(Extern::Memory(memory))
+  }
 }
 
 #[napi]
@@ -534,6 +733,30 @@ impl NativeMemory {
     // SAFETY: the range is inside the accessible memory, and discarding is
     // a store of zeroes, which every view of the memory may observe.
     unsafe { t.mapping.zero_range(offset as usize, length as usize) }.map_err(|e| error(&env, e))
+  }
+
+  /// `[maximum pages or null, 64-bit, shared]` (for memories an instance
+  /// exports, whose type the JS side did not choose).
+  #[napi]
+  pub fn describe(&self) -> (Option<f64>, bool, bool) {
+    let t = self.tracked.borrow();
+    match t.live.as_ref() {
+      Some(live) => {
+        let ty = live.ty();
+        (ty.maximum().map(|m| m as f64), ty.is_64(), live.is_shared())
+      }
+      None => (None, false, false),
+    }
+  }
+
+  /// The `NativeStore` token of the store this memory is bound to.
+  #[napi]
+  pub fn token<'env>(&self, env: &'env Env) -> napi::Result<Option<Unknown<'env>>> {
+    let cell = match self.tracked.borrow().live.as_ref() {
+      Some(live) => live.store.clone(),
+      None => return Ok(None),
+    };
+    crate::instance::token_of(env, &cell)
   }
 
   /// The memory's size in bytes.

@@ -1,0 +1,640 @@
+'use strict';
+// The rest of the WebAssembly namespace, run on wasmtime: Module, Instance,
+// Global, Table, the error classes, validate/compile/instantiate and their
+// streaming forms. Like index.js, this is the spec-shaped shim (WebIDL
+// conversions, brand checks, descriptors, error classes, promise timing);
+// the native binding (src/module.rs, instance.rs, func.rs, global.rs,
+// table.rs) re-checks what it is given.
+//
+// Spec: WebAssembly JavaScript Interface (https://webassembly.github.io/spec/js-api/),
+// step numbers below are its. Where the spec leaves room, Node's built-in is
+// the reference (messages, order of observable reads).
+
+const {
+  TypeError, RangeError, Error: ErrorCtor, Symbol: SymbolCtor, Promise: PromiseCtor, WeakMap: WeakMapCtor,
+  Proxy: ProxyCtor,
+} = globalThis;
+const { defineProperty, freeze: ObjectFreeze, create: ObjectCreate, setPrototypeOf } = Object;
+const { apply: ReflectApply, construct: ReflectConstruct } = Reflect;
+const BigIntAsIntN = BigInt.asIntN;
+const ArrayFrom = Array.from;
+const uncurryThis = (fn) => Function.prototype.call.bind(fn);
+const ArrayBufferIsView = ArrayBuffer.isView;
+const ArrayBufferSlice = uncurryThis(ArrayBuffer.prototype.slice);
+const ArrayBufferByteLength = uncurryThis(Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get);
+const TypedArrayBuffer = uncurryThis(
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'buffer').get,
+);
+const DataViewBuffer = uncurryThis(Object.getOwnPropertyDescriptor(DataView.prototype, 'buffer').get);
+const DataViewByteOffset = uncurryThis(Object.getOwnPropertyDescriptor(DataView.prototype, 'byteOffset').get);
+const DataViewByteLength = uncurryThis(Object.getOwnPropertyDescriptor(DataView.prototype, 'byteLength').get);
+const TypedArrayByteOffset = uncurryThis(
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'byteOffset').get,
+);
+const TypedArrayByteLength = uncurryThis(
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'byteLength').get,
+);
+const isArrayBuffer = require('node:util').types.isArrayBuffer;
+const isSharedArrayBuffer = require('node:util').types.isSharedArrayBuffer;
+const isDataView = require('node:util').types.isDataView;
+const PromiseResolve = (value) => PromiseCtor.resolve(value);
+const PromiseReject = (reason) => PromiseCtor.reject(reason);
+const PromiseThen = uncurryThis(PromiseCtor.prototype.then);
+
+/** The largest table V8 makes; ours matches, so programs behave alike. */
+const kMaxTableElements = 10000000;
+
+module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, bindMemory, enforceRangeUint32, isObject }) {
+  // ---------------------------------------------------------------------
+  // Error classes (JS API §"Error Objects"): like ECMAScript's NativeErrors,
+  // callable with or without `new`, inheriting from Error.
+  function errorClass(name) {
+    // Reflect.construct gives the object Error's internal slot and stack,
+    // with the prototype of new.target (or of the class when called).
+    // eslint-disable-next-line no-unused-vars
+    const Ctor = function (message) {
+      return ReflectConstruct(ErrorCtor, arguments, new.target === undefined ? Ctor : new.target);
+    };
+    defineProperty(Ctor, 'name', { value: name });
+    setPrototypeOf(Ctor, ErrorCtor);
+    const proto = ObjectCreate(ErrorCtor.prototype);
+    defineProperty(proto, 'constructor', { value: Ctor, writable: true, enumerable: false, configurable: true });
+    defineProperty(proto, 'name', { value: name, writable: true, enumerable: false, configurable: true });
+    defineProperty(proto, 'message', { value: '', writable: true, enumerable: false, configurable: true });
+    defineProperty(Ctor, 'prototype', { value: proto, writable: false, enumerable: false, configurable: false });
+    return Ctor;
+  }
+  const CompileError = errorClass('CompileError');
+  const LinkError = errorClass('LinkError');
+  const RuntimeError = errorClass('RuntimeError');
+
+  // ---------------------------------------------------------------------
+  /** Marks Instance construction from instantiate(), imports already read. */
+  const kPrepared = SymbolCtor('imports already read');
+
+  // ---------------------------------------------------------------------
+  // Exported functions (JS API §"Exported Functions"): a JS function per
+  // wasm function, `name` its function index, `length` its arity. The
+  // closure calls the native function, and holds the store's token (in
+  // functionStores) so the JS functions the store imports stay alive.
+  const functionStores = new WeakMapCtor();
+  function makeFunction(call, store, name, arity) {
+    let f;
+    switch (arity) {
+      case 0: f = { f() { return call(); } }.f; break;
+      case 1: f = { f(a) { return call(a); } }.f; break;
+      case 2: f = { f(a, b) { return call(a, b); } }.f; break;
+      case 3: f = { f(a, b, c) { return call(a, b, c); } }.f; break;
+      case 4: f = { f(a, b, c, d) { return call(a, b, c, d); } }.f; break;
+      default:
+        f = { f(...args) { return ReflectApply(call, undefined, args); } }.f;
+        defineProperty(f, 'length', { value: arity });
+    }
+    defineProperty(f, 'name', { value: name });
+    functionStores.set(f, store);
+    return f;
+  }
+
+  binding.setHooks({
+    makeFunction,
+    toBigInt64: (value) => BigIntAsIntN(64, value),
+    toList: (value) => ArrayFrom(value),
+    CompileError,
+    LinkError,
+    RuntimeError,
+  });
+
+  // ---------------------------------------------------------------------
+  // Bytes: "get a copy of the bytes held by the buffer source".
+  function copyBytes(source, context) {
+    let buffer;
+    let offset = 0;
+    let length;
+    if (isArrayBuffer(source)) {
+      buffer = source;
+      length = ArrayBufferByteLength(source);
+    } else if (isDataView(source)) {
+      buffer = DataViewBuffer(source);
+      offset = DataViewByteOffset(source);
+      length = DataViewByteLength(source);
+    } else if (ArrayBufferIsView(source)) {
+      buffer = TypedArrayBuffer(source);
+      offset = TypedArrayByteOffset(source);
+      length = TypedArrayByteLength(source);
+    } else {
+      throw new TypeError(`${context}: Argument 0 must be a buffer source`);
+    }
+    if (isSharedArrayBuffer(buffer)) {
+      return new Uint8Array(new Uint8Array(buffer, offset, length));
+    }
+    return new Uint8Array(ArrayBufferSlice(buffer, offset, offset + length));
+  }
+
+  // The constructors users see: Proxies of the classes whose only trap
+  // makes a call without `new` throw V8's message (a class would throw its
+  // own); construction goes straight to the class.
+  const publicOf = new WeakMapCtor();
+  function requireNew(Class, name) {
+    const Ctor = new ProxyCtor(Class, {
+      apply() {
+        throw new TypeError(`WebAssembly.${name}(): WebAssembly.${name} must be invoked with 'new'`);
+      },
+    });
+    publicOf.set(Class, Ctor);
+    return Ctor;
+  }
+
+  // ---------------------------------------------------------------------
+  // Module (JS API §"Modules").
+  let isModule;
+  let moduleNative;
+  class ModuleClass {
+    #native;
+    constructor(bytes) {
+      // 1. Let stableBytes be a copy of the bytes held by the buffer bytes.
+      const stableBytes = copyBytes(bytes, 'WebAssembly.Module()');
+      // 2. Compile (CompileError with wasmtime's reason on failure).
+      this.#native = binding.compileModule(stableBytes);
+    }
+
+    // sequence<ModuleExportDescriptor> exports(Module moduleObject)
+    static exports(moduleObject) {
+      const native = checkModule(moduleObject, 'WebAssembly.Module.exports()');
+      return native.exports().map(([name, kind]) => ({ name, kind }));
+    }
+
+    // sequence<ModuleImportDescriptor> imports(Module moduleObject)
+    static imports(moduleObject) {
+      const native = checkModule(moduleObject, 'WebAssembly.Module.imports()');
+      return native.imports().map(([module, name, kind]) => ({ module, name, kind }));
+    }
+
+    // sequence<ArrayBuffer> customSections(Module moduleObject, DOMString sectionName)
+    static customSections(moduleObject, sectionName) {
+      const context = 'WebAssembly.Module.customSections()';
+      const native = checkModule(moduleObject, context);
+      if (arguments.length < 2 || sectionName === undefined) {
+        throw new TypeError(`${context}: Argument 1 is required`);
+      }
+      return native.customSections(`${sectionName}`);
+    }
+
+    static {
+      isModule = (value) => isObject(value) && #native in value;
+      moduleNative = (module) => module.#native;
+    }
+  }
+  const Module = requireNew(ModuleClass, 'Module');
+  function checkModule(value, context) {
+    if (!isModule(value)) throw new TypeError(`${context}: Argument 0 must be a WebAssembly.Module`);
+    return moduleNative(value);
+  }
+
+  // ---------------------------------------------------------------------
+  // Global (JS API §"Globals").
+  const valueTypes = ['i32', 'i64', 'f32', 'f64', 'v128', 'externref', 'anyfunc', 'funcref'];
+  function toValueType(value, context) {
+    const type = `${value}`;
+    if (!valueTypes.includes(type)) {
+      throw new TypeError(`${context}: Descriptor property 'value' must be a WebAssembly type`);
+    }
+    return type === 'anyfunc' ? 'funcref' : type;
+  }
+
+  let isGlobal;
+  let globalNative;
+  let bindGlobal;
+  class GlobalClass {
+    #native;
+    #store = null;
+    #type;
+    #mutable;
+    // (v is read from arguments: the constructor's length is 1.)
+    constructor(descriptor) {
+      const context = 'WebAssembly.Global()';
+      const v = arguments[1];
+      if (!isObject(descriptor)) throw new TypeError(`${context}: Argument 0 must be a global descriptor`);
+      if (descriptor === kWrapGlobal) {
+        this.#native = arguments[1];
+        [this.#type, this.#mutable] = this.#native.kind();
+        this.#store = arguments[2];
+        return;
+      }
+      // GlobalDescriptor members, in WebIDL's (lexicographic) order.
+      // 1. Let mutable be descriptor["mutable"].
+      const mutable = !!descriptor.mutable;
+      // 2. Let valuetype be ToValueType(descriptor["value"]).
+      const valueType = toValueType(descriptor.value, context);
+      // 3. If valuetype is v128, throw a TypeError.
+      if (valueType === 'v128') throw new TypeError(`${context}: v128 globals are not allowed in JavaScript`);
+      // 4-5. The value: DefaultValue(valuetype) if v is missing, else
+      // ToWebAssemblyValue(v, valuetype) (native).
+      this.#native = binding.createGlobal(valueType, mutable, v);
+      this.#type = valueType;
+      this.#mutable = mutable;
+      this.#store = this.#native.token();
+    }
+
+    get value() {
+      return checkGlobal(this, 'get WebAssembly.Global.value').get();
+    }
+
+    set value(v) {
+      const native = checkGlobal(this, 'set WebAssembly.Global.value');
+      if (arguments.length < 1) throw new TypeError('set WebAssembly.Global.value: Argument 0 is required');
+      native.set(v);
+      if (typeof v === 'function') this.#store = native.token();
+    }
+
+    valueOf() {
+      return checkGlobal(this, 'WebAssembly.Global.valueOf()').get();
+    }
+
+    // GlobalType type() (type-reflection proposal).
+    type() {
+      checkGlobal(this, 'WebAssembly.Global.type()');
+      return { mutable: this.#mutable, value: this.#type };
+    }
+
+    static {
+      isGlobal = (value) => isObject(value) && #native in value;
+      globalNative = (global) => global.#native;
+      bindGlobal = (global, store) => {
+        global.#store = store;
+      };
+    }
+  }
+  const Global = requireNew(GlobalClass, 'Global');
+  const kWrapGlobal = {};
+  function checkGlobal(value, context) {
+    if (!isGlobal(value)) throw new TypeError(`${context}: Receiver is not a WebAssembly.Global`);
+    return globalNative(value);
+  }
+
+  // ---------------------------------------------------------------------
+  // Table (JS API §"Tables").
+  let isTable;
+  let tableNative;
+  let bindTable;
+  class TableClass {
+    #native;
+    #store = null;
+    constructor(descriptor) {
+      const context = 'WebAssembly.Table()';
+      const value = arguments[1];
+      if (!isObject(descriptor)) throw new TypeError(`${context}: Argument 0 must be a table descriptor`);
+      if (descriptor === kWrapTable) {
+        this.#native = arguments[1];
+        this.#store = arguments[2];
+        return;
+      }
+      // TableDescriptor members, in WebIDL's order: element, initial, maximum.
+      const element = `${descriptor.element}`;
+      if (element !== 'anyfunc' && element !== 'funcref' && element !== 'externref') {
+        throw new TypeError(`${context}: Descriptor property 'element' must be a WebAssembly reference type`);
+      }
+      const initialValue = descriptor.initial;
+      if (initialValue === undefined) throw new TypeError(`${context}: Property 'initial' is required`);
+      const initial = enforceRangeUint32(initialValue, context, "Property 'initial'");
+      if (initial > kMaxTableElements) {
+        throw new RangeError(`${context}: Property 'initial': value ${initial} is above the upper bound ${kMaxTableElements}`);
+      }
+      const maximumValue = descriptor.maximum;
+      let maximum;
+      if (maximumValue !== undefined) {
+        maximum = enforceRangeUint32(maximumValue, context, "Property 'maximum'");
+        if (maximum < initial) {
+          throw new RangeError(`${context}: Property 'maximum': value ${maximum} is below the lower bound ${initial}`);
+        }
+      }
+      this.#native = binding.createTable(element === 'anyfunc' ? 'funcref' : element, initial, maximum, value);
+      this.#store = this.#native.token();
+    }
+
+    get length() {
+      return checkTable(this, 'get WebAssembly.Table.length').length();
+    }
+
+    get(index) {
+      const context = 'WebAssembly.Table.get()';
+      const native = checkTable(this, context);
+      return native.get(enforceRangeUint32(index, context, 'Argument 0'));
+    }
+
+    set(index, value) {
+      const context = 'WebAssembly.Table.set()';
+      const native = checkTable(this, context);
+      const i = enforceRangeUint32(index, context, 'Argument 0');
+      native.set(i, value);
+      if (typeof value === 'function') this.#store = native.token();
+    }
+
+    grow(delta, value) {
+      const context = 'WebAssembly.Table.grow()';
+      const native = checkTable(this, context);
+      const d = enforceRangeUint32(delta, context, 'Argument 0');
+      const old = native.grow(d, value);
+      if (typeof value === 'function') this.#store = native.token();
+      return old;
+    }
+
+    // TableType type() (type-reflection proposal).
+    type() {
+      const native = checkTable(this, 'WebAssembly.Table.type()');
+      const type = { minimum: native.length() };
+      const maximum = native.maximum();
+      if (maximum !== null) type.maximum = maximum;
+      type.element = 'anyfunc';
+      return type;
+    }
+
+    static {
+      isTable = (value) => isObject(value) && #native in value;
+      tableNative = (table) => table.#native;
+      bindTable = (table, store) => {
+        table.#store = store;
+      };
+    }
+  }
+  const Table = requireNew(TableClass, 'Table');
+  const kWrapTable = {};
+  function checkTable(value, context) {
+    if (!isTable(value)) throw new TypeError(`${context}: Receiver is not a WebAssembly.Table`);
+    return tableNative(value);
+  }
+
+  // ---------------------------------------------------------------------
+  // Instance (JS API §"Instances").
+
+  // "Read the imports" of module from importObject: the values, in import
+  // order, and for the native side the natives of our objects.
+  function readImports(native, importObject, context) {
+    const imports = native.imports();
+    // 1. If module.imports is not empty, and importObject is undefined,
+    // throw a TypeError.
+    if (imports.length !== 0 && importObject === undefined) {
+      throw new TypeError(`${context}: Imports argument must be present and must be an object`);
+    }
+    const values = [];
+    const natives = [];
+    for (let i = 0; i < imports.length; i++) {
+      const [moduleName, componentName, kind] = imports[i];
+      // 3.1. Let o be ? Get(importObject, moduleName).
+      const o = importObject[moduleName];
+      // 3.2. If o is not an Object, throw a TypeError.
+      if (!isObject(o)) {
+        throw new TypeError(`${context}: Import #${i} "${moduleName}": module is not an object or function`);
+      }
+      // 3.3. Let v be ? Get(o, componentName).
+      const v = o[componentName];
+      const where = `${context}: Import #${i} "${moduleName}" "${componentName}"`;
+      switch (kind) {
+        case 'function':
+          // 3.4.1. If IsCallable(v) is false, throw a LinkError.
+          if (typeof v !== 'function') throw new LinkError(`${where}: function import requires a callable`);
+          natives.push(v);
+          break;
+        case 'global':
+          // 3.5. A Global, or a Number/BigInt for an immutable global (the
+          // native side checks the type and mutability: LinkError).
+          if (isGlobal(v)) natives.push(globalNative(v));
+          else if (typeof v === 'number' || typeof v === 'bigint') natives.push(v);
+          else {
+            throw new LinkError(
+              `${where}: global import must be a number, valid Wasm reference, or WebAssembly.Global object`,
+            );
+          }
+          break;
+        case 'memory':
+          // 3.6.1. If v does not implement Memory, throw a LinkError.
+          if (!isMemory(v)) throw new LinkError(`${where}: memory import must be a WebAssembly.Memory object`);
+          natives.push(nativeOf(v));
+          break;
+        case 'table':
+          // 3.7.1. If v does not implement Table, throw a LinkError.
+          if (!isTable(v)) throw new LinkError(`${where}: table import requires a WebAssembly.Table`);
+          natives.push(tableNative(v));
+          break;
+        default:
+          throw new LinkError(`${where}: ${kind} imports are not supported`);
+      }
+      values.push(v);
+    }
+    return { values, natives };
+  }
+
+  // Instantiates and builds the exports object.
+  function instantiateCore(native, values, natives) {
+    const [store, entries] = binding.instantiateModule(native, natives);
+    // Imported memories, tables and globals now belong to this store.
+    for (const v of values) {
+      if (isMemory(v)) bindMemory(v, store);
+      else if (isTable(v)) bindTable(v, store);
+      else if (isGlobal(v)) bindGlobal(v, store);
+    }
+    // "Create an exports object": null prototype, frozen.
+    const exportsObject = ObjectCreate(null);
+    for (const [name, kind, alias, value] of entries) {
+      let exported;
+      if (alias >= 0) exported = values[alias];
+      else if (kind === 'memory') exported = wrapMemory(value, store);
+      else if (kind === 'table') exported = new TableClass(kWrapTable, value, store);
+      else if (kind === 'global') exported = new GlobalClass(kWrapGlobal, value, store);
+      else exported = value;
+      exportsObject[name] = exported;
+    }
+    ObjectFreeze(exportsObject);
+    return { exportsObject, store };
+  }
+
+  let isInstance;
+  class InstanceClass {
+    #exports;
+    #store;
+    constructor(module) {
+      const context = 'WebAssembly.Instance()';
+      const native = checkModule(module, context);
+      const importObject = arguments[1];
+      let values;
+      let natives;
+      if (arguments[2] === kPrepared) {
+        // From instantiate(): the imports were read when it was called.
+        values = arguments[3];
+        natives = arguments[4];
+      } else {
+        if (importObject !== undefined && !isObject(importObject)) {
+          throw new TypeError(`${context}: Argument 1 must be an object`);
+        }
+        ({ values, natives } = readImports(native, importObject, context));
+      }
+      const { exportsObject, store } = instantiateCore(native, values, natives);
+      this.#exports = exportsObject;
+      this.#store = store;
+    }
+
+    get exports() {
+      if (!isInstance(this)) throw new TypeError('get WebAssembly.Instance.exports: Receiver is not a WebAssembly.Instance');
+      return this.#exports;
+    }
+
+    static {
+      isInstance = (value) => isObject(value) && #exports in value;
+    }
+  }
+
+  const Instance = requireNew(InstanceClass, 'Instance');
+
+  // ---------------------------------------------------------------------
+  // Namespace functions (JS API §"The WebAssembly Namespace").
+
+  // boolean validate(BufferSource bytes)
+  function validate(bytes) {
+    const stableBytes = copyBytes(bytes, 'WebAssembly.validate()');
+    return binding.validateModule(stableBytes);
+  }
+
+  // "Asynchronously compile a WebAssembly module" from stableBytes: the
+  // compilation runs after the current job, as the spec's task does.
+  function compileLater(stableBytes) {
+    return new PromiseCtor((resolve, reject) => {
+      setImmediate(() => {
+        try {
+          resolve(new ModuleClass(stableBytes));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  // Promise<Module> compile(BufferSource bytes)
+  function compile(bytes) {
+    let stableBytes;
+    try {
+      stableBytes = copyBytes(bytes, 'WebAssembly.compile()');
+    } catch (error) {
+      return PromiseReject(error);
+    }
+    return compileLater(stableBytes);
+  }
+
+  // "Asynchronously instantiate a WebAssembly module": the imports are read
+  // now, the instance made in a later task.
+  function instantiateLater(module, importObject, context) {
+    try {
+      const native = checkModule(module, context);
+      if (importObject !== undefined && !isObject(importObject)) {
+        throw new TypeError(`${context}: Argument 1 must be an object`);
+      }
+      const { values, natives } = readImports(native, importObject, context);
+      return new PromiseCtor((resolve, reject) => {
+        setImmediate(() => {
+          try {
+            const instance = ReflectConstruct(InstanceClass, [module, importObject, kPrepared, values, natives]);
+            resolve(instance);
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+    } catch (error) {
+      return PromiseReject(error);
+    }
+  }
+
+  // instantiate(BufferSource bytes, optional object importObject) → {module, instance}
+  // instantiate(Module moduleObject, optional object importObject) → Instance
+  function instantiate(source, importObject) {
+    const context = 'WebAssembly.instantiate()';
+    if (isModule(source)) return instantiateLater(source, importObject, context);
+    let stableBytes;
+    try {
+      stableBytes = copyBytes(source, context);
+      if (importObject !== undefined && !isObject(importObject)) {
+        throw new TypeError(`${context}: Argument 1 must be an object`);
+      }
+    } catch (error) {
+      return PromiseReject(error);
+    }
+    return PromiseThen(compileLater(stableBytes), (module) =>
+      PromiseThen(instantiateLater(module, importObject, context), (instance) => ({ module, instance })));
+  }
+
+  // JS API "Web Embedding": compileStreaming / instantiateStreaming take a
+  // Response (or a promise of one), check it and compile its body.
+  function responseBytes(source, context) {
+    return PromiseThen(PromiseResolve(source), (response) => {
+      // 1. If response is not a Response object, reject with a TypeError.
+      const ResponseCtor = globalThis.Response;
+      if (typeof ResponseCtor !== 'function' || !(response instanceof ResponseCtor)) {
+        throw new TypeError(`${context}: Argument 0 must be provided and must be a Response`);
+      }
+      // 2-4. mimeType: the Content-Type header, HTTP tab/space trimmed,
+      // byte-case-insensitively `application/wasm`.
+      const mimeType = response.headers.get('Content-Type');
+      if (mimeType === null) throw new TypeError(`${context}: WebAssembly response has no MIME type`);
+      const trimmed = mimeType.replace(/^[\t ]+|[\t ]+$/g, '');
+      if (trimmed.toLowerCase() !== 'application/wasm') {
+        throw new TypeError(`${context}: WebAssembly response has unsupported MIME type '${mimeType}'`);
+      }
+      // 5. If response is not ok, reject with a TypeError.
+      if (!response.ok) {
+        throw new TypeError(`${context}: WebAssembly response has status code ${response.status}`);
+      }
+      if (response.bodyUsed) throw new TypeError(`${context}: WebAssembly response body has already been used`);
+      // 6. Consume the body as an ArrayBuffer.
+      return response.arrayBuffer();
+    });
+  }
+
+  // Promise<Module> compileStreaming(Promise<Response> source)
+  function compileStreaming(source) {
+    const context = 'WebAssembly.compileStreaming()';
+    return PromiseThen(responseBytes(source, context), (bytes) => compileLater(copyBytes(bytes, context)));
+  }
+
+  // Promise<WebAssemblyInstantiatedSource> instantiateStreaming(source, importObject)
+  function instantiateStreaming(source, importObject) {
+    const context = 'WebAssembly.instantiateStreaming()';
+    return PromiseThen(responseBytes(source, context), (bytes) => {
+      if (importObject !== undefined && !isObject(importObject)) {
+        throw new TypeError(`${context}: Argument 1 must be an object`);
+      }
+      return PromiseThen(compileLater(copyBytes(bytes, context)), (module) =>
+        PromiseThen(instantiateLater(module, importObject, context), (instance) => ({ module, instance })));
+    });
+  }
+
+
+  // ---------------------------------------------------------------------
+  // Shapes: WebIDL operations and attributes are enumerable; prototypes
+  // carry class strings; constructors must be called with `new`.
+  function shape(Ctor, name, members) {
+    const proto = Ctor.prototype;
+    defineProperty(proto, 'constructor', { value: publicOf.get(Ctor), writable: true, enumerable: false, configurable: true });
+    for (const member of members) defineProperty(proto, member, { enumerable: true });
+    defineProperty(proto, SymbolCtor.toStringTag, {
+      value: `WebAssembly.${name}`, writable: false, enumerable: false, configurable: true,
+    });
+  }
+  shape(ModuleClass, 'Module', []);
+  for (const member of ['exports', 'imports', 'customSections']) defineProperty(ModuleClass, member, { enumerable: true });
+  shape(InstanceClass, 'Instance', ['exports']);
+  shape(GlobalClass, 'Global', ['value', 'valueOf', 'type']);
+  shape(TableClass, 'Table', ['length', 'get', 'set', 'grow', 'type']);
+
+  return {
+    Module,
+    Instance,
+    Global,
+    Table,
+    CompileError,
+    LinkError,
+    RuntimeError,
+    validate,
+    compile,
+    instantiate,
+    compileStreaming,
+    instantiateStreaming,
+  };
+};

@@ -1,0 +1,370 @@
+//! Functions across the boundary: exported wasm functions as JS functions
+//! (the spec's "Exported Function"), and JS callables as host functions.
+//!
+//! An exported function is a small JS closure made by `index.js`
+//! (`makeFunction`: it carries the spec's `name` and `length` and keeps the
+//! store's `NativeStore` token alive) around a native function whose data
+//! is the [`Exported`] it calls. The closure is type-tagged and wrapped with
+//! the same `Exported`, so a function passed back in (an import, a table
+//! element, a funcref argument) is recognised.
+
+use std::ffi::c_void;
+use std::ptr;
+use std::rc::Rc;
+
+use napi::{sys, Env};
+use wasmtime::{Caller, Func, FuncType, Trap, Val, ValType};
+
+use crate::js::{self, Hook, JsResult, Pending, Scope};
+use crate::reclaim::Ref;
+use crate::store::{self, Data, StoreCell};
+use crate::value;
+
+/// What an exported function's JS objects call.
+pub struct Exported {
+  pub cell: Rc<StoreCell>,
+  pub func: Func,
+  params: Vec<ValType>,
+  results: Vec<ValType>,
+}
+
+/// Marks the closures made for exported functions.
+const TAG: sys::napi_type_tag = sys::napi_type_tag {
+  lower: 0x7761_736d_2d6d_656d,
+  upper: 0x6f72_792d_7273_6675,
+};
+
+/// The JS function for `func` of `cell`'s store: the JS callable it was made
+/// from, the one made for it before, or a new one. `index` is the function
+/// index for its `name` when known (exports); otherwise the name is empty.
+pub fn to_js(env: &Env, cell: &Rc<StoreCell>, func: Func, index: Option<u32>) -> JsResult<sys::napi_value> {
+  let (raw, known, ty) = cell
+    .with(|ctx| {
+      let raw = func.to_raw(&mut *ctx) as usize;
+      let data = ctx.data();
+      let known = match data.host.get(&raw) {
+        Some(&i) => data.callables[i].get(env),
+        None => data.functions.get(&raw).and_then(|r| r.get(env)),
+      };
+      let ty = known.is_none().then(|| func.ty(&*ctx));
+      (raw, known, ty)
+    })
+    .map_err(|e| js::throw(env, &e))?;
+  if let Some(value) = known {
+    return Ok(value);
+  }
+  let ty = ty.ok_or_else(|| js::throw(env, "function type unavailable"))?;
+  let exported = Rc::new(Exported {
+    cell: cell.clone(),
+    func,
+    params: ty.params().collect(),
+    results: ty.results().collect(),
+  });
+  let native = native_function(env, &exported)?;
+  let token = cell
+    .with(|ctx| ctx.data().token.get(env))
+    .map_err(|e| js::throw(env, &e))?
+    .ok_or_else(|| js::throw(env, "the store's token was collected"))?;
+  let name = js::string(env, &index.map(|i| i.to_string()).unwrap_or_default())?;
+  let arity = js::number(env, exported.params.len() as f64)?;
+  let closure = js::call_hook(env, Hook::MakeFunction, &[native, token, name, arity])?;
+  // SAFETY: `closure` is a live object handle; tagging fails on an object
+  // that is already tagged, which a fresh closure is not.
+  let status = unsafe { sys::napi_type_tag_object(env.raw(), closure, &TAG) };
+  js::ok(env, status, "napi_type_tag_object")?;
+  let data = Box::into_raw(Box::new(exported.clone()));
+  // SAFETY: `data` is a leaked `Box<Rc<Exported>>`, reclaimed exactly once
+  // by `drop_boxed_rc` when the closure is collected.
+  let status = unsafe {
+    sys::napi_wrap(env.raw(), closure, data.cast(), Some(drop_boxed_rc), ptr::null_mut(), ptr::null_mut())
+  };
+  if status != sys::Status::napi_ok {
+    // SAFETY: the wrap failed, so we still own `data`.
+    drop(unsafe { Box::from_raw(data) });
+    js::ok(env, status, "napi_wrap")?;
+  }
+  let weak = Ref::new(env, closure, false).map_err(|_| Pending)?;
+  cell
+    .with(|ctx| {
+      if let Some(mut old) = ctx.data_mut().functions.insert(raw, weak) {
+        old.clear(env);
+      }
+    })
+    .map_err(|e| js::throw(env, &e))?;
+  Ok(closure)
+}
+
+/// The native function an exported function's closure calls.
+fn native_function(env: &Env, exported: &Rc<Exported>) -> JsResult<sys::napi_value> {
+  let data = Box::into_raw(Box::new(exported.clone()));
+  let mut f = ptr::null_mut();
+  // SAFETY: the name is empty; `call_export` reads `data` as the
+  // `Rc<Exported>` that the finalizer below frees when `f` is collected.
+  let status = unsafe {
+    sys::napi_create_function(env.raw(), ptr::null(), 0, Some(call_export), data.cast(), &mut f)
+  };
+  if status != sys::Status::napi_ok {
+    // SAFETY: nothing took ownership of `data`.
+    drop(unsafe { Box::from_raw(data) });
+    js::ok(env, status, "napi_create_function")?;
+  }
+  // SAFETY: as above; on failure we still own `data`.
+  let status = unsafe {
+    sys::napi_add_finalizer(env.raw(), f, data.cast(), Some(drop_boxed_rc), ptr::null_mut(), ptr::null_mut())
+  };
+  if status != sys::Status::napi_ok {
+    // SAFETY: the finalizer was not attached.
+    drop(unsafe { Box::from_raw(data) });
+    js::ok(env, status, "napi_add_finalizer")?;
+  }
+  Ok(f)
+}
+
+unsafe extern "C" fn drop_boxed_rc(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+  // SAFETY: `data` came from `Box::into_raw(Box<Rc<Exported>>)` and each
+  // finalizer runs once.
+  drop(unsafe { Box::from_raw(data.cast::<Rc<Exported>>()) });
+}
+
+/// The wasm function behind `value` if it is an exported function: as is
+/// if it belongs to `cell`'s store, else wrapped as a host function of that
+/// store which calls it. `None` if it is not one.
+pub fn from_js(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsResult<Option<Func>> {
+  let Some(exported) = unwrap(env, value) else {
+    return Ok(None);
+  };
+  if store::same(&exported.cell, cell) {
+    return Ok(Some(exported.func));
+  }
+  let ty = FuncType::new(
+    crate::engine::engine().map_err(|e| js::throw(env, &e))?,
+    exported.params.iter().cloned(),
+    exported.results.iter().cloned(),
+  );
+  host(env, cell, value, ty).map(Some)
+}
+
+/// The `Exported` behind an exported function's closure.
+pub fn unwrap(env: &Env, value: sys::napi_value) -> Option<Rc<Exported>> {
+  if js::type_of(env, value) != sys::ValueType::napi_function {
+    return None;
+  }
+  let mut tagged = false;
+  // SAFETY: `value` is a live object handle.
+  unsafe { sys::napi_check_object_type_tag(env.raw(), value, &TAG, &mut tagged) };
+  if !tagged {
+    return None;
+  }
+  let mut data = ptr::null_mut();
+  // SAFETY: tagged closures are wrapped with a `Box<Rc<Exported>>` (to_js).
+  let status = unsafe { sys::napi_unwrap(env.raw(), value, &mut data) };
+  if status != sys::Status::napi_ok || data.is_null() {
+    return None;
+  }
+  // SAFETY: as above; the box lives while `value` does.
+  Some(unsafe { &*data.cast::<Rc<Exported>>() }.clone())
+}
+
+/// A host function of `cell`'s store with type `ty` that calls `callable`.
+/// The store refers to `callable` weakly; its token keeps it alive.
+pub fn host(env: &Env, cell: &Rc<StoreCell>, callable: sys::napi_value, ty: FuncType) -> JsResult<Func> {
+  keep(env, cell, callable)?;
+  let callee = Ref::new(env, callable, false).map_err(|_| Pending)?;
+  let results: std::sync::Arc<[ValType]> = ty.results().collect();
+  cell
+    .with(|ctx| {
+      let index = ctx.data().callables.len();
+      ctx.data_mut().callables.push(callee);
+      let func = Func::new(&mut *ctx, ty, move |mut caller: Caller<'_, Data>, params, out| {
+        host_call(&mut caller, index, &results, params, out)
+      });
+      let raw = func.to_raw(&mut *ctx) as usize;
+      ctx.data_mut().host.insert(raw, index);
+      func
+    })
+    .map_err(|e| js::throw(env, &e))
+}
+
+/// Keeps `value` alive as long as `cell`'s store token: pushes it on the
+/// token's `keep` array.
+fn keep(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsResult<()> {
+  let token = cell
+    .with(|ctx| ctx.data().token.get(env))
+    .map_err(|e| js::throw(env, &e))?
+    .ok_or_else(|| js::throw(env, "the store's token was collected"))?;
+  let mut list = ptr::null_mut();
+  // SAFETY: `token` is a live object; the key is a NUL-terminated string.
+  let status = unsafe { sys::napi_get_named_property(env.raw(), token, c"keep".as_ptr(), &mut list) };
+  js::ok(env, status, "napi_get_named_property")?;
+  let mut len = 0;
+  // SAFETY: `list` is a live handle; Node-API checks it is an array.
+  let status = unsafe { sys::napi_get_array_length(env.raw(), list, &mut len) };
+  js::ok(env, status, "napi_get_array_length")?;
+  // SAFETY: `list` is a live array handle.
+  let status = unsafe { sys::napi_set_element(env.raw(), list, len, value) };
+  js::ok(env, status, "napi_set_element")
+}
+
+/// How an exported function is called from JS.
+unsafe extern "C" fn call_export(raw_env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  let env = Env::from_raw(raw_env);
+  let mut data = ptr::null_mut();
+  let mut argc = 0;
+  // SAFETY: `info` is this callback's; we ask only for the count and data.
+  unsafe { sys::napi_get_cb_info(raw_env, info, &mut argc, ptr::null_mut(), ptr::null_mut(), &mut data) };
+  // SAFETY: `data` is the `Box<Rc<Exported>>` of `native_function`, alive
+  // while this function object is (it is running).
+  let exported = unsafe { &*data.cast::<Rc<Exported>>() }.clone();
+  let wanted = exported.params.len();
+  let mut stack = [ptr::null_mut(); 8];
+  let mut heap = Vec::new();
+  let argv: &mut [sys::napi_value] = if wanted <= stack.len() {
+    &mut stack[..wanted]
+  } else {
+    heap.resize(wanted, ptr::null_mut());
+    &mut heap
+  };
+  let mut argc = argv.len();
+  // SAFETY: `argv` has room for `argc` handles; missing ones are filled
+  // with `undefined`.
+  unsafe { sys::napi_get_cb_info(raw_env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
+  call(&env, &exported, argv).unwrap_or(ptr::null_mut())
+}
+
+/// Calls an exported function: the spec's "call an Exported Function".
+fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sys::napi_value> {
+  let mut params = Vec::with_capacity(exported.params.len());
+  for (ty, &arg) in exported.params.iter().zip(argv) {
+    params.push(value::to_wasm(env, &exported.cell, arg, ty)?);
+  }
+  let mut results = vec![Val::I32(0); exported.results.len()];
+  let outcome = exported
+    .cell
+    .with(|ctx| exported.func.call(&mut *ctx, &params, &mut results))
+    .map_err(|e| js::throw(env, &e))?;
+  crate::memory::sync_grown(env);
+  if let Err(e) = outcome {
+    return Err(failure(env, &exported.cell, &e));
+  }
+  match results.len() {
+    0 => Ok(js::undefined(env)),
+    1 => value::to_js(env, &exported.cell, &results[0]),
+    _ => {
+      let values = results
+        .iter()
+        .map(|v| value::to_js(env, &exported.cell, v))
+        .collect::<JsResult<Vec<_>>>()?;
+      js::array(env, &values)
+    }
+  }
+}
+
+/// Throws what a failed wasm call (or instantiation) should: the JS
+/// exception an import threw, unchanged; `RangeError` for a stack overflow
+/// (as V8 does); `RuntimeError` for any other trap.
+pub fn failure(env: &Env, cell: &StoreCell, e: &wasmtime::Error) -> Pending {
+  let pending = cell.with(|ctx| ctx.data_mut().pending.take()).ok().flatten();
+  if let Some(mut r) = pending {
+    let value = r.get(env);
+    r.clear(env);
+    if let Some(value) = value {
+      return js::rethrow(env, value);
+    }
+  }
+  match e.downcast_ref::<Trap>() {
+    Some(Trap::StackOverflow) => js::throw_range(env, "Maximum call stack size exceeded"),
+    Some(trap) => js::throw_class(env, Hook::RuntimeError, trap_message(*trap)),
+    None => js::throw_class(env, Hook::RuntimeError, &format!("{e:#}")),
+  }
+}
+
+/// V8's words for the traps both engines know (tests and logs written for
+/// V8 keep working); wasmtime's for the rest.
+fn trap_message(trap: Trap) -> &'static str {
+  match trap {
+    Trap::UnreachableCodeReached => "unreachable",
+    Trap::MemoryOutOfBounds => "memory access out of bounds",
+    Trap::HeapMisaligned => "operation does not support unaligned accesses",
+    Trap::TableOutOfBounds => "table index is out of bounds",
+    Trap::IndirectCallToNull | Trap::BadSignature => "null function or function signature mismatch",
+    Trap::IntegerOverflow => "divide result unrepresentable",
+    Trap::IntegerDivisionByZero => "divide by zero",
+    Trap::BadConversionToInteger => "float unrepresentable in integer range",
+    Trap::NullReference => "dereferencing a null pointer",
+    _ => "wasm trap",
+  }
+}
+
+/// The body of every host function: calls the JS callable with the
+/// arguments as JS values and converts what it returns. A JS exception is
+/// stashed in the store and rethrown when the wasm call returns.
+fn host_call(
+  caller: &mut Caller<'_, Data>,
+  index: usize,
+  types: &[ValType],
+  params: &[Val],
+  results: &mut [Val],
+) -> wasmtime::Result<()> {
+  let env = caller.data().env();
+  let Some(cell) = caller.data().cell() else {
+    return Err(wasmtime::Error::msg("the store is being dropped"));
+  };
+  StoreCell::enter(&cell, caller, || {
+    // JS may read `buffer` of a memory that wasm just grew.
+    crate::memory::sync_grown(&env);
+    let scope = Scope::open(&env);
+    match call_js(&env, &cell, index, types, params, results) {
+      Ok(()) => Ok(()),
+      Err(Pending) => {
+        if let Some(exception) = js::take_exception(&env) {
+          if let Ok(r) = Ref::new(&env, exception, true) {
+            let _ = cell.with(|ctx| {
+              if let Some(mut old) = ctx.data_mut().pending.replace(r) {
+                old.clear(&env);
+              }
+            });
+          }
+        }
+        drop(scope);
+        Err(wasmtime::Error::msg("a JavaScript import threw"))
+      }
+    }
+  })
+}
+
+fn call_js(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  index: usize,
+  types: &[ValType],
+  params: &[Val],
+  results: &mut [Val],
+) -> JsResult<()> {
+  let callee = cell
+    .with(|ctx| ctx.data().callables[index].get(env))
+    .map_err(|e| js::throw(env, &e))?
+    .ok_or_else(|| js::throw(env, "an imported function was collected"))?;
+  let args = params
+    .iter()
+    .map(|v| value::to_js(env, cell, v))
+    .collect::<JsResult<Vec<_>>>()?;
+  let ret = js::call(env, callee, &args)?;
+  match results.len() {
+    0 => {}
+    1 => results[0] = value::to_wasm(env, cell, ret, &types[0])?,
+    n => {
+      let list = js::call_hook(env, Hook::ToList, &[ret])?;
+      let items = js::elements(env, list)?;
+      if items.len() != n {
+        return Err(js::throw_type(
+          env,
+          &format!("multi-return length mismatch: expected {n} values, got {}", items.len()),
+        ));
+      }
+      for ((slot, ty), item) in results.iter_mut().zip(types).zip(items) {
+        *slot = value::to_wasm(env, cell, item, ty)?;
+      }
+    }
+  }
+  Ok(())
+}

@@ -1,0 +1,324 @@
+//! `WebAssembly.Instance`: linking imports (choosing and sharing stores) and
+//! reflecting exports.
+
+use std::rc::Rc;
+
+use napi::bindgen_prelude::{JavaScriptClassExt, Object, TypeTag, Unknown};
+use napi::bindgen_prelude::JsObjectValue;
+use napi::{sys, Env, JsValue};
+use napi_derive::napi;
+use wasmtime::{Extern, ExternType, Global, GlobalType, Instance, Mutability};
+
+use crate::func;
+use crate::global::NativeGlobal;
+use crate::js::{self, Hook, JsResult, Pending};
+use crate::memory::NativeMemory;
+use crate::module::{kind_name, NativeModule};
+use crate::reclaim::Ref;
+use crate::store::{self, StoreCell};
+use crate::table::NativeTable;
+use crate::value;
+
+/// The JS object that stands for a store: every JS object that can call
+/// into the store (instances, exported functions, bound memories, tables
+/// and globals) holds it, and its `keep` array holds the JS functions the
+/// store's host functions call.
+#[napi]
+pub struct NativeStore {
+  /// Held, never read: the store lives at least as long as its token.
+  _cell: Rc<StoreCell>,
+}
+
+/// The token of `cell`'s store, if it has one (instance stores do).
+pub fn token_of<'env>(env: &'env Env, cell: &Rc<StoreCell>) -> napi::Result<Option<Unknown<'env>>> {
+  let token = cell
+    .with(|ctx| ctx.data().token.get(env))
+    .map_err(|e| crate::error::error(env, e))?;
+  // SAFETY: a live handle of this call's scope.
+  Ok(token.map(|t| unsafe { Unknown::from_raw_unchecked(env.raw(), t) }))
+}
+
+/// Gives `cell`'s store a token if it has none yet.
+fn ensure_token(env: &Env, cell: &Rc<StoreCell>) -> napi::Result<sys::napi_value> {
+  if let Some(t) = cell.with(|ctx| ctx.data().token.get(env)).map_err(|e| crate::error::error(env, e))? {
+    return Ok(t);
+  }
+  let token = NativeStore { _cell: cell.clone() }.into_instance(env)?;
+  let mut object: Object = token.as_object(env);
+  let keep = env.create_array(0)?;
+  object.set_named_property("keep", keep)?;
+  let raw = token.value;
+  let weak = Ref::new(env, raw, false)?;
+  cell
+    .with(|ctx| {
+      let mut old = std::mem::replace(&mut ctx.data_mut().token, weak);
+      old.clear(env);
+    })
+    .map_err(|e| crate::error::error(env, e))?;
+  Ok(raw)
+}
+
+/// An import value, classified.
+enum Import<'a> {
+  Func(sys::napi_value),
+  Memory(&'a NativeMemory),
+  Table(&'a NativeTable),
+  Global(&'a NativeGlobal),
+  /// A Number or BigInt for an immutable global.
+  Value(sys::napi_value),
+}
+
+/// The native object behind `value` if it is an instance of class `T`.
+/// (napi-rs's own `FromNapiRef` works only inside generated argument
+/// conversion; the import values arrive inside an array.)
+fn class<T: TypeTag>(env: &Env, value: sys::napi_value) -> Option<&'static T> {
+  if js::type_of(env, value) != sys::ValueType::napi_object {
+    return None;
+  }
+  let mut tagged = false;
+  // SAFETY: `value` is a live object handle.
+  unsafe { sys::napi_check_object_type_tag(env.raw(), value, &T::type_tag(), &mut tagged) };
+  if !tagged {
+    return None;
+  }
+  let mut wrapped = std::ptr::null_mut();
+  // SAFETY: objects tagged with `T`'s tag are napi-rs instances of `T`,
+  // which wrap a `T`; it lives while `value` does, and the reference is used
+  // only during this call (the objects are held by the caller's arguments).
+  let status = unsafe { sys::napi_unwrap(env.raw(), value, &mut wrapped) };
+  if status != sys::Status::napi_ok || wrapped.is_null() {
+    return None;
+  }
+  // SAFETY: as above.
+  Some(unsafe { &*wrapped.cast::<T>() })
+}
+
+fn link_error(env: &Env, message: String) -> napi::Error {
+  let _ = js::throw_class(env, Hook::LinkError, &message);
+  pending()
+}
+
+fn pending() -> napi::Error {
+  napi::Error::new(napi::Status::PendingException, "pending exception")
+}
+
+/// Instantiates `module` with `imports` (one value per import, in order, as
+/// the JS shim read them from the import object).
+///
+/// Returns `[token, exports]` where `exports` holds `[name, kind, alias,
+/// value]` per export: `alias` is the position of the import it re-exports
+/// (the shim then returns that import's object, as the spec's export cache
+/// does) or -1.
+///
+/// # Errors
+/// `LinkError` naming the import for a value of the wrong kind or type, or
+/// for imports bound to different stores; `RuntimeError` if the start
+/// function traps; an import's exception unchanged.
+#[napi]
+pub fn instantiate_module<'env>(
+  env: &'env Env,
+  module: &NativeModule,
+  imports: Vec<Unknown<'env>>,
+) -> napi::Result<Unknown<'env>> {
+  let wanted: Vec<_> = module.module.imports().collect();
+  if imports.len() != wanted.len() {
+    return Err(link_error(
+      env,
+      format!("WebAssembly.Instance(): expected {} imports, got {}", wanted.len(), imports.len()),
+    ));
+  }
+  // Classify, and find the one store that bound imports belong to.
+  let mut values = Vec::with_capacity(imports.len());
+  let mut home: Option<Rc<StoreCell>> = None;
+  for (import, value) in wanted.iter().zip(&imports) {
+    let raw = value.raw();
+    let name = format!("{}.{}", import.module(), import.name());
+    let classified: Result<Import, ()> = match import.ty() {
+      ExternType::Func(_) if js::type_of(env, raw) == sys::ValueType::napi_function => Ok(Import::Func(raw)),
+      ExternType::Memory(_) => class::<NativeMemory>(env, raw).map(Import::Memory).ok_or(()),
+      ExternType::Table(_) => class::<NativeTable>(env, raw).map(Import::Table).ok_or(()),
+      ExternType::Global(_) => match class::<NativeGlobal>(env, raw) {
+        Some(g) => Ok(Import::Global(g)),
+        None => match js::type_of(env, raw) {
+          sys::ValueType::napi_number | sys::ValueType::napi_bigint => Ok(Import::Value(raw)),
+          _ => return Err(link_error(env, format!("WebAssembly.Instance(): Import {name}: global import must be a number, valid Wasm reference, or WebAssembly.Global object"))),
+        },
+      },
+      _ => Err(()),
+    };
+    let classified = classified    .into_ok_or_link(env, &name, &import.ty())?;
+    let bound = match &classified {
+      Import::Memory(m) => m.bound_store(),
+      Import::Table(t) => {
+        let s = t.state.borrow();
+        s.bound.then(|| s.cell.clone())
+      }
+      Import::Global(g) => {
+        let s = g.state.borrow();
+        s.bound.then(|| s.cell.clone())
+      }
+      _ => None,
+    };
+    if let Some(cell) = bound {
+      match &home {
+        Some(h) if !store::same(h, &cell) => {
+          return Err(link_error(
+            env,
+            format!(
+              "WebAssembly.Instance(): Import {name}: it belongs to another instance group than the \
+               other imports; wasmtime cannot link objects of two stores (see the README's known differences)"
+            ),
+          ))
+        }
+        _ => home = Some(cell),
+      }
+    }
+    values.push(classified);
+  }
+  let cell = match home {
+    Some(cell) => cell,
+    None => StoreCell::new(env).map_err(|e| crate::error::error(env, e))?,
+  };
+  let token = ensure_token(env, &cell)?;
+  // Build the externs: adopt unbound objects, wrap JS functions.
+  let mut externs = Vec::with_capacity(values.len());
+  for (import, value) in wanted.iter().zip(&values) {
+    let name = format!("{}.{}", import.module(), import.name());
+    let ext = match (value, import.ty()) {
+      (Import::Func(f), ExternType::Func(ty)) => {
+        let func = match func::unwrap(env, *f) {
+          Some(e) if store::same(&e.cell, &cell) => e.func,
+          _ => js::into_napi(func::host(env, &cell, *f, ty))?,
+        };
+        Extern::Func(func)
+      }
+      (Import::Memory(m), _) => m.extern_in(env, &cell)?,
+      (Import::Table(t), _) => {
+        let mut s = t.state.borrow_mut();
+        if !s.bound {
+          s.adopt(&cell).map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e}")))?;
+        }
+        Extern::Table(s.table)
+      }
+      (Import::Global(g), _) => {
+        let mut s = g.state.borrow_mut();
+        if !s.bound {
+          s.adopt(&cell).map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e}")))?;
+        }
+        Extern::Global(s.global)
+      }
+      (Import::Value(v), ExternType::Global(ty)) => {
+        if ty.mutability() == Mutability::Var {
+          return Err(link_error(env, format!("WebAssembly.Instance(): Import {name}: imported mutable global must be a WebAssembly.Global object")));
+        }
+        let content = ty.content().clone();
+        let is_i64 = matches!(content, wasmtime::ValType::I64);
+        let is_bigint = js::type_of(env, *v) == sys::ValueType::napi_bigint;
+        if is_i64 != is_bigint || !matches!(content, wasmtime::ValType::I32 | wasmtime::ValType::I64 | wasmtime::ValType::F32 | wasmtime::ValType::F64) {
+          return Err(link_error(env, format!("WebAssembly.Instance(): Import {name}: global import must be a number, valid Wasm reference, or WebAssembly.Global object")));
+        }
+        let val = js::into_napi(value::to_wasm(env, &cell, *v, &content))?;
+        let global = cell
+          .with(|ctx| Global::new(&mut *ctx, GlobalType::new(content, Mutability::Const), val))
+          .map_err(|e| crate::error::error(env, e))?
+          .map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e:#}")))?;
+        Extern::Global(global)
+      }
+      _ => return Err(link_error(env, format!("WebAssembly.Instance(): Import {name}: wrong kind"))),
+    };
+    externs.push(ext);
+  }
+  let outcome = crate::mapping::without_shrinking(|| {
+    cell.with(|ctx| Instance::new(&mut *ctx, &module.module, &externs))
+  })
+  .map_err(|e| crate::error::error(env, e))?;
+  crate::memory::sync_grown(env);
+  let instance = match outcome {
+    Ok(instance) => instance,
+    Err(e) => {
+      crate::mapping::forget_unclaimed();
+      let is_trap = e.downcast_ref::<wasmtime::Trap>().is_some();
+      let has_pending = cell.with(|ctx| ctx.data().pending.is_some()).unwrap_or(false);
+      if is_trap || has_pending {
+        return Err(js::into_napi::<()>(Err(func::failure(env, &cell, &e))).unwrap_err());
+      }
+      return Err(link_error(env, format!("WebAssembly.Instance(): {e:#}")));
+    }
+  };
+  // Only imports given as objects can be re-exported as themselves; a
+  // global imported from a Number becomes a new Global when exported.
+  let aliasable: Vec<bool> = values.iter().map(|v| !matches!(v, Import::Value(_))).collect();
+  let exports = js::into_napi(exports(env, module, &cell, instance, &wanted, &aliasable))?;
+  crate::mapping::forget_unclaimed();
+  let result = js::into_napi(js::array(env, &[token, exports]))?;
+  // SAFETY: a live handle of this call's scope.
+  Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), result) })
+}
+
+trait IntoOkOrLink<T> {
+  fn into_ok_or_link(self, env: &Env, name: &str, ty: &ExternType) -> napi::Result<T>;
+}
+
+impl<T> IntoOkOrLink<T> for Result<T, ()> {
+  fn into_ok_or_link(self, env: &Env, name: &str, ty: &ExternType) -> napi::Result<T> {
+    self.map_err(|()| {
+      let what = match ty {
+        ExternType::Func(_) => "function import requires a callable".to_owned(),
+        ExternType::Memory(_) => "memory import must be a WebAssembly.Memory object".to_owned(),
+        ExternType::Table(_) => "table import requires a WebAssembly.Table".to_owned(),
+        other => format!("{} imports are not supported", kind_name(other)),
+      };
+      link_error(env, format!("WebAssembly.Instance(): Import {name}: {what}"))
+    })
+  }
+}
+
+/// `[name, kind, alias, value]` for each export.
+fn exports(
+  env: &Env,
+  module: &NativeModule,
+  cell: &Rc<StoreCell>,
+  instance: Instance,
+  imports: &[wasmtime::ImportType<'_>],
+  aliasable: &[bool],
+) -> JsResult<sys::napi_value> {
+  let mut entries = Vec::new();
+  for (export, &index) in module.module.exports().zip(&module.export_indices) {
+    let ty = export.ty();
+    let kind = kind_name(&ty);
+    // The position of the import this export re-exports, if any.
+    let same_kind = |i: &&wasmtime::ImportType<'_>| kind_name(&i.ty()) == kind;
+    let alias = imports
+      .iter()
+      .enumerate()
+      .filter(|(_, i)| same_kind(i))
+      .nth(index as usize)
+      .map(|(at, _)| at)
+      .filter(|&at| aliasable[at]);
+    let value = match alias {
+      Some(_) => js::null(env),
+      None => {
+        let ext = cell
+          .with(|ctx| instance.get_export(&mut *ctx, export.name()))
+          .map_err(|e| js::throw(env, &e))?
+          .ok_or_else(|| js::throw(env, "export vanished"))?;
+        match ext {
+          Extern::Func(f) => func::to_js(env, cell, f, Some(index))?,
+          Extern::Memory(m) => crate::memory::exported(env, cell, m)?,
+          Extern::SharedMemory(m) => crate::memory::exported_shared(env, m)?,
+          Extern::Table(table) => into_raw(env, NativeTable::bound(cell, table))?,
+          Extern::Global(global) => into_raw(env, NativeGlobal::bound(cell, global))?,
+          Extern::Tag(_) => js::null(env),
+        }
+      }
+    };
+    let alias = js::number(env, alias.map_or(-1.0, |a| a as f64))?;
+    let entry = js::array(env, &[js::string(env, export.name())?, js::string(env, kind)?, alias, value])?;
+    entries.push(entry);
+  }
+  js::array(env, &entries)
+}
+
+fn into_raw<T: JavaScriptClassExt>(env: &Env, native: T) -> JsResult<sys::napi_value> {
+  native.into_instance(env).map(|i| i.value).map_err(|_| Pending)
+}

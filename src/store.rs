@@ -1,0 +1,154 @@
+//! Stores: the wasmtime `Store` that a group of instances (and the memories,
+//! tables and globals they share) lives in, and how JS enters it.
+//!
+//! # Sharing and freeing
+//! wasmtime frees nothing in a store before the store drops, and links only
+//! objects of one store. So a store is made per group of instances that
+//! share something: a standalone `Memory`, `Table` or `Global` starts in a
+//! private store of its own (*unbound*) and is adopted by the first instance
+//! that imports it (*bound*); a later instance importing it joins that
+//! store. The Rust store lives while any JS object that can reach it does (a
+//! `NativeStore` token, exported functions, bound memories, tables,
+//! globals); V8's GC frees it by finalizing them.
+//!
+//! # Re-entrancy
+//! A call into wasm borrows the store for its whole duration. When wasm
+//! calls a JS import and that JS calls back into the same store, the
+//! callback must use the `Caller` wasmtime handed to the import (the only
+//! legitimate path to the store while it is borrowed): [`StoreCell::with`]
+//! finds it in `entered`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use napi::{sys, Env};
+use wasmtime::{AsContextMut, Caller, Store, StoreContextMut};
+
+use crate::reclaim::Ref;
+
+/// What each store carries for the JS side.
+pub struct Data {
+  env: sys::napi_env,
+  /// The cell this store lives in (set once made).
+  cell: Weak<StoreCell>,
+  /// A JS exception thrown by an import, rethrown unchanged when the wasm
+  /// call that led to it returns (strong).
+  pub pending: Option<Ref>,
+  /// The JS functions this store's host functions call (weak: the store's
+  /// `NativeStore` token keeps them alive from JS, so that cycles through
+  /// JS closures stay collectable).
+  pub callables: Vec<Ref>,
+  /// Host functions made from JS values, by funcref address: exporting one
+  /// gives back the JS value (index into `callables`).
+  pub host: HashMap<usize, usize>,
+  /// JS functions made for this store's wasm functions, by funcref address
+  /// (weak), so that one wasm function is one JS function.
+  pub functions: HashMap<usize, Ref>,
+  /// This store's `NativeStore` token (weak).
+  pub token: Ref,
+}
+
+impl Data {
+  /// The env this store's JS objects belong to.
+  pub fn env(&self) -> Env {
+    Env::from_raw(self.env)
+  }
+
+  /// The cell this store lives in.
+  pub fn cell(&self) -> Option<Rc<StoreCell>> {
+    self.cell.upgrade()
+  }
+}
+
+impl Drop for Data {
+  fn drop(&mut self) {
+    let env = self.env();
+    if let Some(mut pending) = self.pending.take() {
+      pending.clear(&env);
+    }
+    for r in self.callables.iter_mut().chain(self.functions.values_mut()) {
+      r.clear(&env);
+    }
+    self.token.clear(&env);
+  }
+}
+
+/// A store, and where a call that is running in it left its `Caller`.
+pub struct StoreCell {
+  store: RefCell<Store<Data>>,
+  /// The `StoreContextMut` of the innermost import running in this store,
+  /// or null when no wasm of this store is on the stack.
+  entered: Cell<*mut StoreContextMut<'static, Data>>,
+}
+
+impl StoreCell {
+  /// A new, empty store.
+  ///
+  /// # Errors
+  /// Fails only if the engine cannot be made (see `engine.rs`).
+  pub fn new(env: &Env) -> Result<Rc<StoreCell>, String> {
+    let engine = crate::engine::engine()?;
+    Ok(Rc::new_cyclic(|cell| StoreCell {
+      store: RefCell::new(Store::new(
+        engine,
+        Data {
+          env: env.raw(),
+          cell: cell.clone(),
+          pending: None,
+          callables: Vec::new(),
+          host: HashMap::new(),
+          functions: HashMap::new(),
+          token: Ref::none(),
+        },
+      )),
+      entered: Cell::new(std::ptr::null_mut()),
+    }))
+  }
+
+  /// Runs `f` with the store: through the running import's `Caller` if
+  /// wasm of this store is on the stack, else by borrowing it. `f` must not
+  /// call JS except by calling wasm (whose imports re-enter through
+  /// [`StoreCell::enter`]).
+  ///
+  /// # Errors
+  /// Fails if the store is borrowed with no import running: a bug, reported
+  /// rather than a panic across the Node-API boundary.
+  pub fn with<R>(&self, f: impl FnOnce(&mut StoreContextMut<'_, Data>) -> R) -> Result<R, String> {
+    let entered = self.entered.get();
+    if !entered.is_null() {
+      // SAFETY: `entered` is set by `enter` for exactly the duration of an
+      // import's host function on this thread, to the context made from the
+      // `Caller` wasmtime gave it; we are inside that function (nested,
+      // through JS), and each `with` makes the only live reference to it.
+      return Ok(f(unsafe { &mut *entered }));
+    }
+    let mut store = self
+      .store
+      .try_borrow_mut()
+      .map_err(|_| "the wasm store is busy (re-entered without an import)".to_owned())?;
+    let mut ctx = store.as_context_mut();
+    Ok(f(&mut ctx))
+  }
+
+  /// Runs `f` (an import's body) with `caller` registered as the way into
+  /// this store: `f` reaches the store only through [`StoreCell::with`].
+  pub fn enter<R>(cell: &StoreCell, caller: &mut Caller<'_, Data>, f: impl FnOnce() -> R) -> R {
+    let mut ctx = caller.as_context_mut();
+    let ptr = (&mut ctx as *mut StoreContextMut<'_, Data>).cast::<StoreContextMut<'static, Data>>();
+    struct Restore<'a>(&'a StoreCell, *mut StoreContextMut<'static, Data>);
+    impl Drop for Restore<'_> {
+      fn drop(&mut self) {
+        self.0.entered.set(self.1);
+      }
+    }
+    let _restore = Restore(cell, cell.entered.replace(ptr));
+    // `ctx` outlives `f`, and `_restore` unregisters it before it goes.
+    f()
+  }
+}
+
+/// Two `Rc<StoreCell>`s are the same store.
+pub fn same(a: &Rc<StoreCell>, b: &Rc<StoreCell>) -> bool {
+  Rc::ptr_eq(a, b)
+}
