@@ -339,20 +339,18 @@ defineProperty(proto, SymbolCtor.toStringTag, {
   configurable: true,
 });
 
-const { Module, Instance, Global, Table, CompileError, LinkError, RuntimeError, validate, compile,
-  instantiate, compileStreaming, instantiateStreaming } = require('./lib/namespace.js')({
+const { operations, Module, Instance, Global, Table, CompileError, LinkError, RuntimeError } = require('./lib/namespace.js')({
   binding, isMemory, nativeOf, wrapMemory, bindMemory, enforceRangeUint32, isObject,
 });
 
-// The namespace object: members as the built-in's (writable, non-enumerable,
-// configurable), and the class string "WebAssembly".
+// The namespace object, in the built-in's order: operations (writable,
+// enumerable, configurable), then interfaces (not enumerable), and the class
+// string "WebAssembly".
 const WebAssembly = {};
+for (const name of ['compile', 'validate', 'instantiate', 'compileStreaming', 'instantiateStreaming']) {
+  defineProperty(WebAssembly, name, { value: operations[name], writable: true, enumerable: true, configurable: true });
+}
 for (const [name, value] of [
-  ['compile', compile],
-  ['validate', validate],
-  ['instantiate', instantiate],
-  ['compileStreaming', compileStreaming],
-  ['instantiateStreaming', instantiateStreaming],
   ['Module', Module],
   ['Instance', Instance],
   ['Table', Table],

@@ -96,7 +96,47 @@ const CASES = [
       return { ns: Number(process.hrtime.bigint() - t0), value: s };
     },
   },
+  {
+    // Issue 3: wasm on wasmtime against our memory vs. V8 against its own.
+    name: 'accumulate (wasm loop) over 16 MiB', n: 4 * MiB, quickN: 4 * MiB, rounds: 11, target: [0, 1.2],
+    run: (M, n, state) => {
+      if (!state.f) {
+        const memory = new M.Memory({ initial: (n * 4) / 65536 });
+        const a = new Uint32Array(memory.buffer);
+        for (let i = 0; i < a.length; i++) a[i] = i & 0xff;
+        const module = new M.Module(globalThis.benchWasm.accumulate);
+        state.f = new M.Instance(module, { js: { mem: memory } }).exports.accumulate;
+      }
+      const t0 = process.hrtime.bigint();
+      const value = state.f(0, n);
+      return { ns: Number(process.hrtime.bigint() - t0), value };
+    },
+  },
+  {
+    name: 'call of an exported (i32, i32) -> i32', n: 5_000_000, quickN: 500_000, rounds: 7, target: [0, 5],
+    run: (M, n, state) => {
+      if (!state.add) {
+        const module = new M.Module(globalThis.benchWasm.add);
+        state.add = new M.Instance(module).exports.add;
+      }
+      const add = state.add;
+      let s = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) s = add(s, i);
+      return { ns: Number(process.hrtime.bigint() - t0), value: s };
+    },
+  },
 ];
+
+// The modules the wasm cases run, from their text (examples/memory.wat is
+// the accumulate of the README's example).
+function benchModules() {
+  const { binding } = require(path.join(OURS_DIR, 'internal.js'));
+  globalThis.benchWasm = {
+    accumulate: binding.parseWat(fs.readFileSync(path.join(__dirname, '..', 'examples', 'memory.wat'), 'utf8')),
+    add: binding.parseWat('(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))'),
+  };
+}
 
 // A separate copy of a function per side, so neither side's type feedback
 // (monomorphic built-in vs. ours) leaks into the other's optimised code.
@@ -235,6 +275,7 @@ function main() {
       (debug ? ' — **has debug info: probably a debug build, timings not representative**' : ''));
   }
   const sides = [{ name: 'built-in', key: 'builtin', M: WebAssembly }, { name: 'wasm-memory-rs', key: 'ours', M: ours }];
+  benchModules();
 
   const fmtNs = (x) => (Number.isFinite(x) ? `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ns/op` : 'n/a');
   const fmtTarget = ([lo, hi]) => (lo ? `${lo}..${hi}` : `≤ ${hi}`);

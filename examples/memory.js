@@ -1,19 +1,20 @@
 'use strict';
-// The seed scenario: a 10-page memory that may grow to 100 pages, ten i32s
-// written through a Uint32Array and summed, then a grow that detaches the
-// old buffer. Run it with `npm run example`.
-const WebAssembly = require('..');
+// MDN's WebAssembly.Memory example (https://developer.mozilla.org/docs/WebAssembly/JavaScript_interface/Memory),
+// with only the `require` and the source of the bytes changed: memory.wasm
+// (built from memory.wat) imports `js.mem` and sums i32s from it, running on
+// wasmtime against the same bytes JS writes. Run it with `npm run example`.
+const fs = require('node:fs');
+const path = require('node:path');
+const WebAssembly = require('wasm-memory-rs');
 
 const memory = new WebAssembly.Memory({ initial: 10, maximum: 100 });
-const before = memory.buffer;
-const i32 = new Uint32Array(before);
-for (let i = 0; i < 10; i++) i32[i] = i;
-
-let sum = 0;
-for (let i = 0; i < 10; i++) sum += i32[i];
-console.log(`sum of the first ten i32s: ${sum}`); // 45
-
-console.log(`grow(1) returned ${memory.grow(1)} (the old size in pages)`); // 10
-console.log(`old buffer: ${before.byteLength} bytes (detached), old view: ${i32.length} elements`);
-console.log(`new buffer: ${memory.buffer.byteLength} bytes, still starts with ${new Uint32Array(memory.buffer).slice(0, 4).join(', ')}`);
-console.log(String(memory), memory.buffer instanceof ArrayBuffer);
+WebAssembly.instantiateStreaming(
+  new Response(fs.readFileSync(path.join(__dirname, 'memory.wasm')), {
+    headers: { 'content-type': 'application/wasm' },
+  }),
+  { js: { mem: memory } },
+).then((obj) => {
+  const i32 = new Uint32Array(memory.buffer);
+  for (let i = 0; i < 10; i++) i32[i] = i;
+  console.log(obj.instance.exports.accumulate(0, 10)); // 45
+});

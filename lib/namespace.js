@@ -124,6 +124,8 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     } else {
       throw new TypeError(`${context}: Argument 0 must be a buffer source`);
     }
+    // A detached buffer holds no bytes (slice would throw).
+    if (length === 0) return new Uint8Array(0);
     if (isSharedArrayBuffer(buffer)) {
       return new Uint8Array(new Uint8Array(buffer, offset, length));
     }
@@ -148,7 +150,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   // Module (JS API §"Modules").
   let isModule;
   let moduleNative;
-  class ModuleClass {
+  const ModuleClass = class Module {
     #native;
     constructor(bytes) {
       // 1. Let stableBytes be a copy of the bytes held by the buffer bytes.
@@ -157,16 +159,16 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       this.#native = binding.compileModule(stableBytes);
     }
 
-    // sequence<ModuleExportDescriptor> exports(Module moduleObject)
-    static exports(moduleObject) {
-      const native = checkModule(moduleObject, 'WebAssembly.Module.exports()');
-      return native.exports().map(([name, kind]) => ({ name, kind }));
-    }
-
     // sequence<ModuleImportDescriptor> imports(Module moduleObject)
     static imports(moduleObject) {
       const native = checkModule(moduleObject, 'WebAssembly.Module.imports()');
       return native.imports().map(([module, name, kind]) => ({ module, name, kind }));
+    }
+
+    // sequence<ModuleExportDescriptor> exports(Module moduleObject)
+    static exports(moduleObject) {
+      const native = checkModule(moduleObject, 'WebAssembly.Module.exports()');
+      return native.exports().map(([name, kind]) => ({ name, kind }));
     }
 
     // sequence<ArrayBuffer> customSections(Module moduleObject, DOMString sectionName)
@@ -183,7 +185,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       isModule = (value) => isObject(value) && #native in value;
       moduleNative = (module) => module.#native;
     }
-  }
+  };
   const Module = requireNew(ModuleClass, 'Module');
   function checkModule(value, context) {
     if (!isModule(value)) throw new TypeError(`${context}: Argument 0 must be a WebAssembly.Module`);
@@ -204,7 +206,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   let isGlobal;
   let globalNative;
   let bindGlobal;
-  class GlobalClass {
+  const GlobalClass = class Global {
     #native;
     #store = null;
     #type;
@@ -235,6 +237,10 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       this.#store = this.#native.token();
     }
 
+    valueOf() {
+      return checkGlobal(this, 'WebAssembly.Global.valueOf()').get();
+    }
+
     get value() {
       return checkGlobal(this, 'get WebAssembly.Global.value').get();
     }
@@ -244,10 +250,6 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (arguments.length < 1) throw new TypeError('set WebAssembly.Global.value: Argument 0 is required');
       native.set(v);
       if (typeof v === 'function') this.#store = native.token();
-    }
-
-    valueOf() {
-      return checkGlobal(this, 'WebAssembly.Global.valueOf()').get();
     }
 
     // GlobalType type() (type-reflection proposal).
@@ -263,7 +265,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
         global.#store = store;
       };
     }
-  }
+  };
   const Global = requireNew(GlobalClass, 'Global');
   const kWrapGlobal = {};
   function checkGlobal(value, context) {
@@ -276,7 +278,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   let isTable;
   let tableNative;
   let bindTable;
-  class TableClass {
+  const TableClass = class Table {
     #native;
     #store = null;
     constructor(descriptor) {
@@ -315,13 +317,19 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       return checkTable(this, 'get WebAssembly.Table.length').length();
     }
 
-    get(index) {
-      const context = 'WebAssembly.Table.get()';
+    grow(delta) {
+      const value = arguments[1];
+      const context = 'WebAssembly.Table.grow()';
       const native = checkTable(this, context);
-      return native.get(enforceRangeUint32(index, context, 'Argument 0'));
+      const d = enforceRangeUint32(delta, context, 'Argument 0');
+      const old = native.grow(d, value);
+      if (typeof value === 'function') this.#store = native.token();
+      return old;
     }
 
-    set(index, value) {
+    // (value is read from arguments: the length is 1.)
+    set(index) {
+      const value = arguments[1];
       const context = 'WebAssembly.Table.set()';
       const native = checkTable(this, context);
       const i = enforceRangeUint32(index, context, 'Argument 0');
@@ -329,13 +337,10 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (typeof value === 'function') this.#store = native.token();
     }
 
-    grow(delta, value) {
-      const context = 'WebAssembly.Table.grow()';
+    get(index) {
+      const context = 'WebAssembly.Table.get()';
       const native = checkTable(this, context);
-      const d = enforceRangeUint32(delta, context, 'Argument 0');
-      const old = native.grow(d, value);
-      if (typeof value === 'function') this.#store = native.token();
-      return old;
+      return native.get(enforceRangeUint32(index, context, 'Argument 0'));
     }
 
     // TableType type() (type-reflection proposal).
@@ -355,7 +360,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
         table.#store = store;
       };
     }
-  }
+  };
   const Table = requireNew(TableClass, 'Table');
   const kWrapTable = {};
   function checkTable(value, context) {
@@ -448,7 +453,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   }
 
   let isInstance;
-  class InstanceClass {
+  const InstanceClass = class Instance {
     #exports;
     #store;
     constructor(module) {
@@ -480,7 +485,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     static {
       isInstance = (value) => isObject(value) && #exports in value;
     }
-  }
+  };
 
   const Instance = requireNew(InstanceClass, 'Instance');
 
@@ -618,12 +623,23 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     });
   }
   shape(ModuleClass, 'Module', []);
-  for (const member of ['exports', 'imports', 'customSections']) defineProperty(ModuleClass, member, { enumerable: true });
+  for (const member of ['imports', 'exports', 'customSections']) defineProperty(ModuleClass, member, { enumerable: true });
   shape(InstanceClass, 'Instance', ['exports']);
-  shape(GlobalClass, 'Global', ['value', 'valueOf', 'type']);
-  shape(TableClass, 'Table', ['length', 'get', 'set', 'grow', 'type']);
+  shape(GlobalClass, 'Global', ['valueOf', 'value', 'type']);
+  shape(TableClass, 'Table', ['length', 'grow', 'set', 'get', 'type']);
+
+  // Namespace operations are not constructors: methods, renamed.
+  const operations = {
+    compile(bytes) { return compile(bytes); },
+    validate(bytes) { return validate(bytes); },
+    // (importObject is read from arguments: the length is 1.)
+    instantiate(source) { return instantiate(source, arguments[1]); },
+    compileStreaming(source) { return compileStreaming(source); },
+    instantiateStreaming(source) { return instantiateStreaming(source, arguments[1]); },
+  };
 
   return {
+    operations,
     Module,
     Instance,
     Global,
@@ -631,10 +647,5 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     CompileError,
     LinkError,
     RuntimeError,
-    validate,
-    compile,
-    instantiate,
-    compileStreaming,
-    instantiateStreaming,
   };
 };

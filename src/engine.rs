@@ -34,6 +34,9 @@ pub fn engine() -> Result<&'static Engine, String> {
         .memory_guard_size(0)
         .memory_reservation_for_growth(0)
         .guard_before_linear_memory(false)
+        // Copy-on-write data segments need wasmtime's own mmap memories; ours
+        // get their data segments copied in.
+        .memory_init_cow(false)
         // V8 owns the process's signal handlers; wasmtime must not touch them.
         .signals_based_traps(false)
         // Shared memories (for SharedArrayBuffers) and memory64.

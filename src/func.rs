@@ -34,15 +34,18 @@ const TAG: sys::napi_type_tag = sys::napi_type_tag {
   upper: 0x6f72_792d_7273_6675,
 };
 
-/// The JS function for `func` of `cell`'s store: the JS callable it was made
-/// from, the one made for it before, or a new one. `index` is the function
+/// The JS function for `func` of `cell`'s store: the one made for it
+/// before, or a new one. `index` is the function
 /// index for its `name` when known (exports); otherwise the name is empty.
 pub fn to_js(env: &Env, cell: &Rc<StoreCell>, func: Func, index: Option<u32>) -> JsResult<sys::napi_value> {
   let (raw, known, ty) = cell
     .with(|ctx| {
       let raw = func.to_raw(&mut *ctx) as usize;
+      // A host function made from a JS function is exported as a new
+      // Exported Function, as the spec's export cache says; one standing
+      // for another store's exported function gives that function back.
       let data = ctx.data();
-      let known = match data.host.get(&raw) {
+      let known = match data.foreign.get(&raw) {
         Some(&i) => data.callables[i].get(env),
         None => data.functions.get(&raw).and_then(|r| r.get(env)),
       };
@@ -136,12 +139,39 @@ pub fn from_js(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsRes
   if store::same(&exported.cell, cell) {
     return Ok(Some(exported.func));
   }
+  let key = Rc::as_ptr(&exported) as usize;
+  let made = cell
+    .with(|ctx| {
+      let wrappers = &mut ctx.data_mut().wrappers;
+      match wrappers.get(&key) {
+        Some((weak, func)) if weak.upgrade().is_some_and(|e| Rc::ptr_eq(&e, &exported)) => Some(*func),
+        Some(_) => {
+          wrappers.remove(&key);
+          None
+        }
+        None => None,
+      }
+    })
+    .map_err(|e| js::throw(env, &e))?;
+  if let Some(func) = made {
+    return Ok(Some(func));
+  }
   let ty = FuncType::new(
     crate::engine::engine().map_err(|e| js::throw(env, &e))?,
     exported.params.iter().cloned(),
     exported.results.iter().cloned(),
   );
-  host(env, cell, value, ty).map(Some)
+  let func = host(env, cell, value, ty)?;
+  cell
+    .with(|ctx| {
+      let raw = func.to_raw(&mut *ctx) as usize;
+      let data = ctx.data_mut();
+      let index = data.callables.len() - 1;
+      data.foreign.insert(raw, index);
+      data.wrappers.insert(key, (Rc::downgrade(&exported), func));
+    })
+    .map_err(|e| js::throw(env, &e))?;
+  Ok(Some(func))
 }
 
 /// The `Exported` behind an exported function's closure.
@@ -175,12 +205,9 @@ pub fn host(env: &Env, cell: &Rc<StoreCell>, callable: sys::napi_value, ty: Func
     .with(|ctx| {
       let index = ctx.data().callables.len();
       ctx.data_mut().callables.push(callee);
-      let func = Func::new(&mut *ctx, ty, move |mut caller: Caller<'_, Data>, params, out| {
+      Func::new(&mut *ctx, ty, move |mut caller: Caller<'_, Data>, params, out| {
         host_call(&mut caller, index, &results, params, out)
-      });
-      let raw = func.to_raw(&mut *ctx) as usize;
-      ctx.data_mut().host.insert(raw, index);
-      func
+      })
     })
     .map_err(|e| js::throw(env, &e))
 }
@@ -265,8 +292,9 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
 pub fn failure(env: &Env, cell: &StoreCell, e: &wasmtime::Error) -> Pending {
   let pending = cell.with(|ctx| ctx.data_mut().pending.take()).ok().flatten();
   if let Some(mut r) = pending {
-    let value = r.get(env);
+    let holder = r.get(env);
     r.clear(env);
+    let value = holder.and_then(|h| js::elements(env, h).ok()).and_then(|v| v.first().copied());
     if let Some(value) = value {
       return js::rethrow(env, value);
     }
@@ -316,8 +344,9 @@ fn host_call(
     match call_js(&env, &cell, index, types, params, results) {
       Ok(()) => Ok(()),
       Err(Pending) => {
-        if let Some(exception) = js::take_exception(&env) {
-          if let Ok(r) = Ref::new(&env, exception, true) {
+        let held = js::take_exception(&env).and_then(|e| js::array(&env, &[e]).ok());
+        if let Some(holder) = held {
+          if let Ok(r) = Ref::new(&env, holder, true) {
             let _ = cell.with(|ctx| {
               if let Some(mut old) = ctx.data_mut().pending.replace(r) {
                 old.clear(&env);

@@ -186,9 +186,11 @@ pub fn instantiate_module<'env>(
     let name = format!("{}.{}", import.module(), import.name());
     let ext = match (value, import.ty()) {
       (Import::Func(f), ExternType::Func(ty)) => {
-        let func = match func::unwrap(env, *f) {
-          Some(e) if store::same(&e.cell, &cell) => e.func,
-          _ => js::into_napi(func::host(env, &cell, *f, ty))?,
+        // An exported function keeps its own type (a mismatch is a
+        // LinkError); any other callable takes the import's.
+        let func = match js::into_napi(func::from_js(env, &cell, *f))? {
+          Some(func) => func,
+          None => js::into_napi(func::host(env, &cell, *f, ty))?,
         };
         Extern::Func(func)
       }
@@ -245,9 +247,17 @@ pub fn instantiate_module<'env>(
       return Err(link_error(env, format!("WebAssembly.Instance(): {e:#}")));
     }
   };
-  // Only imports given as objects can be re-exported as themselves; a
-  // global imported from a Number becomes a new Global when exported.
-  let aliasable: Vec<bool> = values.iter().map(|v| !matches!(v, Import::Value(_))).collect();
+  // Only imports that are objects of the JS API come back as themselves
+  // when re-exported: a global imported from a Number becomes a new
+  // Global, a JS function a new Exported Function.
+  let aliasable: Vec<bool> = values
+    .iter()
+    .map(|v| match v {
+      Import::Value(_) => false,
+      Import::Func(f) => func::unwrap(env, *f).is_some(),
+      _ => true,
+    })
+    .collect();
   let exports = js::into_napi(exports(env, module, &cell, instance, &wanted, &aliasable))?;
   crate::mapping::forget_unclaimed();
   let result = js::into_napi(js::array(env, &[token, exports]))?;

@@ -33,18 +33,24 @@ pub struct Data {
   /// The cell this store lives in (set once made).
   cell: Weak<StoreCell>,
   /// A JS exception thrown by an import, rethrown unchanged when the wasm
-  /// call that led to it returns (strong).
+  /// call that led to it returns: a strong reference to a one-element array
+  /// holding it (exceptions may be primitives, which Node 20 cannot
+  /// reference).
   pub pending: Option<Ref>,
   /// The JS functions this store's host functions call (weak: the store's
   /// `NativeStore` token keeps them alive from JS, so that cycles through
   /// JS closures stay collectable).
   pub callables: Vec<Ref>,
-  /// Host functions made from JS values, by funcref address: exporting one
-  /// gives back the JS value (index into `callables`).
-  pub host: HashMap<usize, usize>,
   /// JS functions made for this store's wasm functions, by funcref address
   /// (weak), so that one wasm function is one JS function.
   pub functions: HashMap<usize, Ref>,
+  /// Host functions standing for exported functions of other stores: by
+  /// funcref address, the index in `callables` of the exported function
+  /// (which is what exporting it again gives back) ...
+  pub foreign: HashMap<usize, usize>,
+  /// ... and by the address of its `Exported`, the host function already
+  /// made for it (so that passing it again adds nothing to the store).
+  pub wrappers: HashMap<usize, (std::rc::Weak<crate::func::Exported>, wasmtime::Func)>,
   /// This store's `NativeStore` token (weak).
   pub token: Ref,
 }
@@ -97,8 +103,9 @@ impl StoreCell {
           cell: cell.clone(),
           pending: None,
           callables: Vec::new(),
-          host: HashMap::new(),
           functions: HashMap::new(),
+          foreign: HashMap::new(),
+          wrappers: HashMap::new(),
           token: Ref::none(),
         },
       )),

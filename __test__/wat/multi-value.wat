@@ -1,0 +1,16 @@
+;; Multi-value results: an array in JS; and a JS import returning several values.
+(module
+  (import "env" "pair" (func $pair (param i32) (result i32 i64)))
+  (func (export "swap") (param i32 i32) (result i32 i32)
+    (local.get 1) (local.get 0))
+  (func (export "three") (result i32 i64 f64)
+    (i32.const 1) (i64.const 2) (f64.const 3.5))
+  (func (export "none") (result))
+  (func (export "sumPair") (param i32) (result i64)
+    (local $a i32)
+    (local $b i64)
+    (call $pair (local.get 0))
+    (local.set $b)
+    (local.set $a)
+    (i64.add (i64.extend_i32_s (local.get $a)) (local.get $b)))
+)
