@@ -37,7 +37,12 @@ const TAG: sys::napi_type_tag = sys::napi_type_tag {
 /// The JS function for `func` of `cell`'s store: the one made for it
 /// before, or a new one. `index` is the function
 /// index for its `name` when known (exports); otherwise the name is empty.
-pub fn to_js(env: &Env, cell: &Rc<StoreCell>, func: Func, index: Option<u32>) -> JsResult<sys::napi_value> {
+pub fn to_js(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  func: Func,
+  index: Option<u32>,
+) -> JsResult<sys::napi_value> {
   let (raw, known, ty) = cell
     .with(|ctx| {
       let raw = func.to_raw(&mut *ctx) as usize;
@@ -79,7 +84,14 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, func: Func, index: Option<u32>) ->
   // SAFETY: `data` is a leaked `Box<Rc<Exported>>`, reclaimed exactly once
   // by `drop_boxed_rc` when the closure is collected.
   let status = unsafe {
-    sys::napi_wrap(env.raw(), closure, data.cast(), Some(drop_boxed_rc), ptr::null_mut(), ptr::null_mut())
+    sys::napi_wrap(
+      env.raw(),
+      closure,
+      data.cast(),
+      Some(drop_boxed_rc),
+      ptr::null_mut(),
+      ptr::null_mut(),
+    )
   };
   if status != sys::Status::napi_ok {
     // SAFETY: the wrap failed, so we still own `data`.
@@ -104,7 +116,14 @@ fn native_function(env: &Env, exported: &Rc<Exported>) -> JsResult<sys::napi_val
   // SAFETY: the name is empty; `call_export` reads `data` as the
   // `Rc<Exported>` that the finalizer below frees when `f` is collected.
   let status = unsafe {
-    sys::napi_create_function(env.raw(), ptr::null(), 0, Some(call_export), data.cast(), &mut f)
+    sys::napi_create_function(
+      env.raw(),
+      ptr::null(),
+      0,
+      Some(call_export),
+      data.cast(),
+      &mut f,
+    )
   };
   if status != sys::Status::napi_ok {
     // SAFETY: nothing took ownership of `data`.
@@ -113,7 +132,14 @@ fn native_function(env: &Env, exported: &Rc<Exported>) -> JsResult<sys::napi_val
   }
   // SAFETY: as above; on failure we still own `data`.
   let status = unsafe {
-    sys::napi_add_finalizer(env.raw(), f, data.cast(), Some(drop_boxed_rc), ptr::null_mut(), ptr::null_mut())
+    sys::napi_add_finalizer(
+      env.raw(),
+      f,
+      data.cast(),
+      Some(drop_boxed_rc),
+      ptr::null_mut(),
+      ptr::null_mut(),
+    )
   };
   if status != sys::Status::napi_ok {
     // SAFETY: the finalizer was not attached.
@@ -144,7 +170,9 @@ pub fn from_js(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsRes
     .with(|ctx| {
       let wrappers = &mut ctx.data_mut().wrappers;
       match wrappers.get(&key) {
-        Some((weak, func)) if weak.upgrade().is_some_and(|e| Rc::ptr_eq(&e, &exported)) => Some(*func),
+        Some((weak, func)) if weak.upgrade().is_some_and(|e| Rc::ptr_eq(&e, &exported)) => {
+          Some(*func)
+        }
         Some(_) => {
           wrappers.remove(&key);
           None
@@ -197,7 +225,12 @@ pub fn unwrap(env: &Env, value: sys::napi_value) -> Option<Rc<Exported>> {
 
 /// A host function of `cell`'s store with type `ty` that calls `callable`.
 /// The store refers to `callable` weakly; its token keeps it alive.
-pub fn host(env: &Env, cell: &Rc<StoreCell>, callable: sys::napi_value, ty: FuncType) -> JsResult<Func> {
+pub fn host(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  callable: sys::napi_value,
+  ty: FuncType,
+) -> JsResult<Func> {
   keep(env, cell, callable)?;
   let callee = Ref::new(env, callable, false).map_err(|_| Pending)?;
   let results: std::sync::Arc<[ValType]> = ty.results().collect();
@@ -205,9 +238,13 @@ pub fn host(env: &Env, cell: &Rc<StoreCell>, callable: sys::napi_value, ty: Func
     .with(|ctx| {
       let index = ctx.data().callables.len();
       ctx.data_mut().callables.push(callee);
-      Func::new(&mut *ctx, ty, move |mut caller: Caller<'_, Data>, params, out| {
-        host_call(&mut caller, index, &results, params, out)
-      })
+      Func::new(
+        &mut *ctx,
+        ty,
+        move |mut caller: Caller<'_, Data>, params, out| {
+          host_call(&mut caller, index, &results, params, out)
+        },
+      )
     })
     .map_err(|e| js::throw(env, &e))
 }
@@ -221,7 +258,8 @@ fn keep(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsResult<()>
     .ok_or_else(|| js::throw(env, "the store's token was collected"))?;
   let mut list = ptr::null_mut();
   // SAFETY: `token` is a live object; the key is a NUL-terminated string.
-  let status = unsafe { sys::napi_get_named_property(env.raw(), token, c"keep".as_ptr(), &mut list) };
+  let status =
+    unsafe { sys::napi_get_named_property(env.raw(), token, c"keep".as_ptr(), &mut list) };
   js::ok(env, status, "napi_get_named_property")?;
   let mut len = 0;
   // SAFETY: `list` is a live handle; Node-API checks it is an array.
@@ -232,13 +270,43 @@ fn keep(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsResult<()>
   js::ok(env, status, "napi_set_element")
 }
 
-/// How an exported function is called from JS.
-unsafe extern "C" fn call_export(raw_env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+/// How an exported function is called from JS. A panic must not unwind
+/// into V8 (it would abort the process): it becomes a JS `Error`.
+unsafe extern "C" fn call_export(
+  raw_env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    // SAFETY: forwarded from Node-API's call of this callback.
+    unsafe { call_export_inner(raw_env, info) }
+  }));
+  outcome.unwrap_or_else(|_| {
+    let _ = js::throw(
+      &Env::from_raw(raw_env),
+      "wasm-memory-rs: internal error (panic) in a wasm call",
+    );
+    ptr::null_mut()
+  })
+}
+
+unsafe fn call_export_inner(
+  raw_env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
   let env = Env::from_raw(raw_env);
   let mut data = ptr::null_mut();
   let mut argc = 0;
   // SAFETY: `info` is this callback's; we ask only for the count and data.
-  unsafe { sys::napi_get_cb_info(raw_env, info, &mut argc, ptr::null_mut(), ptr::null_mut(), &mut data) };
+  unsafe {
+    sys::napi_get_cb_info(
+      raw_env,
+      info,
+      &mut argc,
+      ptr::null_mut(),
+      ptr::null_mut(),
+      &mut data,
+    )
+  };
   // SAFETY: `data` is the `Box<Rc<Exported>>` of `native_function`, alive
   // while this function object is (it is running).
   let exported = unsafe { &*data.cast::<Rc<Exported>>() }.clone();
@@ -254,7 +322,16 @@ unsafe extern "C" fn call_export(raw_env: sys::napi_env, info: sys::napi_callbac
   let mut argc = argv.len();
   // SAFETY: `argv` has room for `argc` handles; missing ones are filled
   // with `undefined`.
-  unsafe { sys::napi_get_cb_info(raw_env, info, &mut argc, argv.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
+  unsafe {
+    sys::napi_get_cb_info(
+      raw_env,
+      info,
+      &mut argc,
+      argv.as_mut_ptr(),
+      ptr::null_mut(),
+      ptr::null_mut(),
+    )
+  };
   call(&env, &exported, argv).unwrap_or(ptr::null_mut())
 }
 
@@ -290,11 +367,16 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
 /// exception an import threw, unchanged; `RangeError` for a stack overflow
 /// (as V8 does); `RuntimeError` for any other trap.
 pub fn failure(env: &Env, cell: &StoreCell, e: &wasmtime::Error) -> Pending {
-  let pending = cell.with(|ctx| ctx.data_mut().pending.take()).ok().flatten();
+  let pending = cell
+    .with(|ctx| ctx.data_mut().pending.take())
+    .ok()
+    .flatten();
   if let Some(mut r) = pending {
     let holder = r.get(env);
     r.clear(env);
-    let value = holder.and_then(|h| js::elements(env, h).ok()).and_then(|v| v.first().copied());
+    let value = holder
+      .and_then(|h| js::elements(env, h).ok())
+      .and_then(|v| v.first().copied());
     if let Some(value) = value {
       return js::rethrow(env, value);
     }
@@ -387,7 +469,10 @@ fn call_js(
       if items.len() != n {
         return Err(js::throw_type(
           env,
-          &format!("multi-return length mismatch: expected {n} values, got {}", items.len()),
+          &format!(
+            "multi-return length mismatch: expected {n} values, got {}",
+            items.len()
+          ),
         ));
       }
       for ((slot, ty), item) in results.iter_mut().zip(types).zip(items) {

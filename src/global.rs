@@ -54,7 +54,12 @@ pub(crate) fn store_of(env: &Env, value: &Unknown) -> Option<Rc<StoreCell>> {
 /// wasmtime's `gc` feature, left out of this build) or a value that does not
 /// convert.
 #[napi]
-pub fn create_global(env: Env, value_type: String, mutable: bool, value: Option<Unknown>) -> napi::Result<NativeGlobal> {
+pub fn create_global(
+  env: Env,
+  value_type: String,
+  mutable: bool,
+  value: Option<Unknown>,
+) -> napi::Result<NativeGlobal> {
   let Some(ty) = val_type(&value_type) else {
     return Err(type_error(
       &env,
@@ -72,13 +77,21 @@ pub fn create_global(env: Env, value_type: String, mutable: bool, value: Option<
     Some(v) => js::into_napi(value::to_wasm(&env, &cell, v.raw(), &ty))?,
     None => value::default(&ty).ok_or_else(|| type_error(&env, "no default value"))?,
   };
-  let mutability = if mutable { Mutability::Var } else { Mutability::Const };
+  let mutability = if mutable {
+    Mutability::Var
+  } else {
+    Mutability::Const
+  };
   let global = cell
     .with(|ctx| Global::new(&mut *ctx, GlobalType::new(ty, mutability), val))
     .map_err(|e| crate::error::error(&env, e))?
     .map_err(|e| type_error(&env, format!("WebAssembly.Global(): {e:#}")))?;
   Ok(NativeGlobal {
-    state: Rc::new(RefCell::new(GlobalState { cell, global, bound })),
+    state: Rc::new(RefCell::new(GlobalState {
+      cell,
+      global,
+      bound,
+    })),
   })
 }
 
@@ -99,7 +112,9 @@ impl GlobalState {
   /// Moves an unbound global into `target`'s store (its value is a number
   /// or null: unbound globals hold no functions).
   pub(crate) fn adopt(&mut self, target: &Rc<StoreCell>) -> Result<(), String> {
-    let (ty, val) = self.cell.with(|ctx| (self.global.ty(&*ctx), self.global.get(&mut *ctx)))?;
+    let (ty, val) = self
+      .cell
+      .with(|ctx| (self.global.ty(&*ctx), self.global.get(&mut *ctx)))?;
     let global = target
       .with(|ctx| Global::new(&mut *ctx, ty, val))?
       .map_err(|e| format!("{e:#}"))?;
@@ -120,7 +135,10 @@ impl NativeGlobal {
   pub fn get<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
     let (cell, val) = {
       let s = self.state.borrow();
-      let val = s.cell.with(|ctx| s.global.get(&mut *ctx)).map_err(|e| crate::error::error(env, e))?;
+      let val = s
+        .cell
+        .with(|ctx| s.global.get(&mut *ctx))
+        .map_err(|e| crate::error::error(env, e))?;
       (s.cell.clone(), val)
     };
     let v = js::into_napi(value::to_js(env, &cell, &val))?;
@@ -147,7 +165,10 @@ impl NativeGlobal {
   #[napi]
   pub fn kind(&self) -> napi::Result<(String, bool)> {
     let s = self.state.borrow();
-    let ty = s.cell.with(|ctx| s.global.ty(&*ctx)).map_err(napi::Error::from_reason)?;
+    let ty = s
+      .cell
+      .with(|ctx| s.global.ty(&*ctx))
+      .map_err(napi::Error::from_reason)?;
     Ok((type_name(ty.content()), ty.mutability() == Mutability::Var))
   }
 }
@@ -156,10 +177,15 @@ impl NativeGlobal {
   fn set_value(&self, env: &Env, value: Unknown) -> JsResult<()> {
     let ty = {
       let s = self.state.borrow();
-      s.cell.with(|ctx| s.global.ty(&*ctx)).map_err(|e| js::throw(env, &e))?
+      s.cell
+        .with(|ctx| s.global.ty(&*ctx))
+        .map_err(|e| js::throw(env, &e))?
     };
     if ty.mutability() != Mutability::Var {
-      return Err(js::throw_type(env, "Can't set the value of an immutable global."));
+      return Err(js::throw_type(
+        env,
+        "Can't set the value of an immutable global.",
+      ));
     }
     let content = ty.content().clone();
     // A function of another store binds an unbound global to that store.

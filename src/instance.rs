@@ -3,8 +3,8 @@
 
 use std::rc::Rc;
 
-use napi::bindgen_prelude::{JavaScriptClassExt, Object, TypeTag, Unknown};
 use napi::bindgen_prelude::JsObjectValue;
+use napi::bindgen_prelude::{JavaScriptClassExt, Object, TypeTag, Unknown};
 use napi::{sys, Env, JsValue};
 use napi_derive::napi;
 use wasmtime::{Extern, ExternType, Global, GlobalType, Instance, Mutability};
@@ -40,10 +40,16 @@ pub fn token_of<'env>(env: &'env Env, cell: &Rc<StoreCell>) -> napi::Result<Opti
 
 /// Gives `cell`'s store a token if it has none yet.
 fn ensure_token(env: &Env, cell: &Rc<StoreCell>) -> napi::Result<sys::napi_value> {
-  if let Some(t) = cell.with(|ctx| ctx.data().token.get(env)).map_err(|e| crate::error::error(env, e))? {
+  if let Some(t) = cell
+    .with(|ctx| ctx.data().token.get(env))
+    .map_err(|e| crate::error::error(env, e))?
+  {
     return Ok(t);
   }
-  let token = NativeStore { _cell: cell.clone() }.into_instance(env)?;
+  let token = NativeStore {
+    _cell: cell.clone(),
+  }
+  .into_instance(env)?;
   let mut object: Object = token.as_object(env);
   let keep = env.create_array(0)?;
   object.set_named_property("keep", keep)?;
@@ -124,7 +130,11 @@ pub fn instantiate_module<'env>(
   if imports.len() != wanted.len() {
     return Err(link_error(
       env,
-      format!("WebAssembly.Instance(): expected {} imports, got {}", wanted.len(), imports.len()),
+      format!(
+        "WebAssembly.Instance(): expected {} imports, got {}",
+        wanted.len(),
+        imports.len()
+      ),
     ));
   }
   // Classify, and find the one store that bound imports belong to.
@@ -146,7 +156,7 @@ pub fn instantiate_module<'env>(
       },
       _ => Err(()),
     };
-    let classified = classified    .into_ok_or_link(env, &name, &import.ty())?;
+    let classified = classified.into_ok_or_link(env, &name, &import.ty())?;
     let bound = match &classified {
       Import::Memory(m) => m.bound_store(),
       Import::Table(t) => {
@@ -198,14 +208,16 @@ pub fn instantiate_module<'env>(
       (Import::Table(t), _) => {
         let mut s = t.state.borrow_mut();
         if !s.bound {
-          s.adopt(&cell).map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e}")))?;
+          s.adopt(&cell)
+            .map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e}")))?;
         }
         Extern::Table(s.table)
       }
       (Import::Global(g), _) => {
         let mut s = g.state.borrow_mut();
         if !s.bound {
-          s.adopt(&cell).map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e}")))?;
+          s.adopt(&cell)
+            .map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e}")))?;
         }
         Extern::Global(s.global)
       }
@@ -216,7 +228,15 @@ pub fn instantiate_module<'env>(
         let content = ty.content().clone();
         let is_i64 = matches!(content, wasmtime::ValType::I64);
         let is_bigint = js::type_of(env, *v) == sys::ValueType::napi_bigint;
-        if is_i64 != is_bigint || !matches!(content, wasmtime::ValType::I32 | wasmtime::ValType::I64 | wasmtime::ValType::F32 | wasmtime::ValType::F64) {
+        if is_i64 != is_bigint
+          || !matches!(
+            content,
+            wasmtime::ValType::I32
+              | wasmtime::ValType::I64
+              | wasmtime::ValType::F32
+              | wasmtime::ValType::F64
+          )
+        {
           return Err(link_error(env, format!("WebAssembly.Instance(): Import {name}: global import must be a number, valid Wasm reference, or WebAssembly.Global object")));
         }
         let val = js::into_napi(value::to_wasm(env, &cell, *v, &content))?;
@@ -226,7 +246,12 @@ pub fn instantiate_module<'env>(
           .map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e:#}")))?;
         Extern::Global(global)
       }
-      _ => return Err(link_error(env, format!("WebAssembly.Instance(): Import {name}: wrong kind"))),
+      _ => {
+        return Err(link_error(
+          env,
+          format!("WebAssembly.Instance(): Import {name}: wrong kind"),
+        ))
+      }
     };
     externs.push(ext);
   }
@@ -240,7 +265,9 @@ pub fn instantiate_module<'env>(
     Err(e) => {
       crate::mapping::forget_unclaimed();
       let is_trap = e.downcast_ref::<wasmtime::Trap>().is_some();
-      let has_pending = cell.with(|ctx| ctx.data().pending.is_some()).unwrap_or(false);
+      let has_pending = cell
+        .with(|ctx| ctx.data().pending.is_some())
+        .unwrap_or(false);
       if is_trap || has_pending {
         return Err(js::into_napi::<()>(Err(func::failure(env, &cell, &e))).unwrap_err());
       }
@@ -278,7 +305,10 @@ impl<T> IntoOkOrLink<T> for Result<T, ()> {
         ExternType::Table(_) => "table import requires a WebAssembly.Table".to_owned(),
         other => format!("{} imports are not supported", kind_name(other)),
       };
-      link_error(env, format!("WebAssembly.Instance(): Import {name}: {what}"))
+      link_error(
+        env,
+        format!("WebAssembly.Instance(): Import {name}: {what}"),
+      )
     })
   }
 }
@@ -323,12 +353,23 @@ fn exports(
       }
     };
     let alias = js::number(env, alias.map_or(-1.0, |a| a as f64))?;
-    let entry = js::array(env, &[js::string(env, export.name())?, js::string(env, kind)?, alias, value])?;
+    let entry = js::array(
+      env,
+      &[
+        js::string(env, export.name())?,
+        js::string(env, kind)?,
+        alias,
+        value,
+      ],
+    )?;
     entries.push(entry);
   }
   js::array(env, &entries)
 }
 
 fn into_raw<T: JavaScriptClassExt>(env: &Env, native: T) -> JsResult<sys::napi_value> {
-  native.into_instance(env).map(|i| i.value).map_err(|_| Pending)
+  native
+    .into_instance(env)
+    .map(|i| i.value)
+    .map_err(|_| Pending)
 }

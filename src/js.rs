@@ -7,8 +7,8 @@
 use std::cell::RefCell;
 use std::ptr;
 
-use napi::bindgen_prelude::{Object, Unknown};
 use napi::bindgen_prelude::JsObjectValue;
+use napi::bindgen_prelude::{Object, Unknown};
 use napi::{sys, Env, JsValue};
 use napi_derive::napi;
 
@@ -62,7 +62,10 @@ pub fn set_hooks(env: Env, hooks: Object) -> napi::Result<()> {
   let get = |name: &str| -> napi::Result<Ref> {
     let value: Unknown = hooks.get_named_property(name)?;
     if value.get_type()? != napi::ValueType::Function {
-      return Err(type_error(&env, format!("setHooks: {name} must be a function")));
+      return Err(type_error(
+        &env,
+        format!("setHooks: {name} must be a function"),
+      ));
     }
     Ref::new(&env, value.raw(), true)
   };
@@ -176,7 +179,8 @@ pub fn null(env: &Env) -> sys::napi_value {
 pub fn string(env: &Env, s: &str) -> JsResult<sys::napi_value> {
   let mut v = ptr::null_mut();
   // SAFETY: `s` is valid UTF-8 of the given length.
-  let status = unsafe { sys::napi_create_string_utf8(env.raw(), s.as_ptr().cast(), s.len() as isize, &mut v) };
+  let status =
+    unsafe { sys::napi_create_string_utf8(env.raw(), s.as_ptr().cast(), s.len() as isize, &mut v) };
   ok(env, status, "napi_create_string_utf8")?;
   Ok(v)
 }
@@ -259,7 +263,10 @@ impl Scope {
     let mut scope = ptr::null_mut();
     // SAFETY: `env` is live; the scope is closed in `drop`, in LIFO order.
     unsafe { sys::napi_open_handle_scope(env.raw(), &mut scope) };
-    Scope { env: env.raw(), scope }
+    Scope {
+      env: env.raw(),
+      scope,
+    }
   }
 }
 

@@ -28,8 +28,8 @@ use napi_derive::napi;
 use wasmtime::{Extern, MemoryType, MemoryTypeBuilder, SharedMemory};
 
 use crate::buffer;
-use crate::js;
 use crate::error::{error, range_error, type_error};
+use crate::js;
 use crate::mapping::{self, Mapping, MAX_PAGES_32, MAX_PAGES_64, WASM_PAGE};
 use crate::pool::Pool;
 use crate::reclaim::{self, Reclaimable, Ref, Verdict};
@@ -459,7 +459,10 @@ pub fn sync_grown(env: &Env) {
   }
   let bound: Vec<_> = BOUND.with(|b| {
     let mut b = b.borrow_mut();
-    b.retain(|w| w.upgrade().is_some_and(|t| t.try_borrow().is_ok_and(|t| !t.released())));
+    b.retain(|w| {
+      w.upgrade()
+        .is_some_and(|t| t.try_borrow().is_ok_and(|t| !t.released()))
+    });
     b.iter().filter_map(std::rc::Weak::upgrade).collect()
   });
   for tracked in bound {
@@ -486,10 +489,15 @@ pub fn sync_grown(env: &Env) {
 /// object is alive (one wasm memory, one JS object).
 fn bound_object(env: &Env, base: *mut u8) -> Option<sys::napi_value> {
   BOUND.with(|b| {
-    b.borrow().iter().filter_map(std::rc::Weak::upgrade).find_map(|t| {
-      let t = t.try_borrow().ok()?;
-      (t.mapping.base() == base && !t.released()).then(|| t.handle.get(env)).flatten()
-    })
+    b.borrow()
+      .iter()
+      .filter_map(std::rc::Weak::upgrade)
+      .find_map(|t| {
+        let t = t.try_borrow().ok()?;
+        (t.mapping.base() == base && !t.released())
+          .then(|| t.handle.get(env))
+          .flatten()
+      })
   })
 }
 
@@ -525,14 +533,19 @@ fn wrap_bound(env: &Env, live: Live, mapping: Arc<Mapping>) -> js::JsResult<sys:
 
 /// The `NativeMemory` of a memory an instance of `cell`'s store defines and
 /// exports.
-pub fn exported(env: &Env, cell: &Rc<StoreCell>, memory: wasmtime::Memory) -> js::JsResult<sys::napi_value> {
+pub fn exported(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  memory: wasmtime::Memory,
+) -> js::JsResult<sys::napi_value> {
   let base = cell
     .with(|ctx| memory.data_ptr(&*ctx))
     .map_err(|e| js::throw(env, &e))?;
   if let Some(existing) = bound_object(env, base) {
     return Ok(existing);
   }
-  let mapping = mapping::claim(base).ok_or_else(|| js::throw(env, "wasmtime did not use our memory creator"))?;
+  let mapping = mapping::claim(base)
+    .ok_or_else(|| js::throw(env, "wasmtime did not use our memory creator"))?;
   let live = Live {
     store: cell.clone(),
     memory: Handle::Local(memory),
@@ -546,7 +559,8 @@ pub fn exported_shared(env: &Env, memory: SharedMemory) -> js::JsResult<sys::nap
     return Err(js::throw_type(env, SHARED_UNSUPPORTED));
   }
   let base = memory.data().as_ptr() as *mut u8;
-  let mapping = mapping::claim(base).ok_or_else(|| js::throw(env, "wasmtime did not use our memory creator"))?;
+  let mapping = mapping::claim(base)
+    .ok_or_else(|| js::throw(env, "wasmtime did not use our memory creator"))?;
   let store = StoreCell::new(env).map_err(|e| js::throw(env, &e))?;
   let live = Live {
     store,
@@ -584,7 +598,10 @@ impl NativeMemory {
     // The memory's type as of now: its current size is its minimum.
     let ty = live.ty();
     let mut builder = MemoryTypeBuilder::new();
-    builder.min(live.size()).max(ty.maximum()).memory64(ty.is_64());
+    builder
+      .min(live.size())
+      .max(ty.maximum())
+      .memory64(ty.is_64());
     let current = builder.build().map_err(|e| error(env, format!("{e:#}")))?;
     let module = crate::engine::memory_module(&current).map_err(|e| error(env, e))?;
     let adopted = mapping::adopting(t.mapping.clone(), || {
@@ -592,7 +609,12 @@ impl NativeMemory {
     })
     .map_err(|e| error(env, e))?
     .map_err(|e| error(env, e))?
-    .map_err(|e| error(env, format!("cannot share this memory with the instance: {e:#}")))?;
+    .map_err(|e| {
+      error(
+        env,
+        format!("cannot share this memory with the instance: {e:#}"),
+      )
+    })?;
     let Handle::Local(memory) = adopted else {
       return Err(error(env, "adopted memory is not local"));
     };

@@ -38,7 +38,11 @@ pub struct NativeModule {
 pub fn compile_module(env: Env, bytes: Uint8Array) -> napi::Result<NativeModule> {
   let engine = crate::engine::engine().map_err(|e| crate::error::error(&env, e))?;
   let module = Module::new(engine, &*bytes).map_err(|e| {
-    let _ = js::throw_class(&env, Hook::CompileError, &format!("WebAssembly.Module(): {e:#}"));
+    let _ = js::throw_class(
+      &env,
+      Hook::CompileError,
+      &format!("WebAssembly.Module(): {e:#}"),
+    );
     pending()
   })?;
   let mut export_indices = Vec::new();
@@ -83,7 +87,13 @@ impl NativeModule {
     self
       .module
       .imports()
-      .map(|i| vec![i.module().to_owned(), i.name().to_owned(), kind_name(&i.ty()).to_owned()])
+      .map(|i| {
+        vec![
+          i.module().to_owned(),
+          i.name().to_owned(),
+          kind_name(&i.ty()).to_owned(),
+        ]
+      })
       .collect()
   }
 
@@ -108,7 +118,8 @@ impl NativeModule {
         let mut out = std::ptr::null_mut();
         let mut bytes = std::ptr::null_mut();
         // SAFETY: Node-API allocates `data.len()` bytes at `bytes`.
-        let status = unsafe { sys::napi_create_arraybuffer(env.raw(), data.len(), &mut bytes, &mut out) };
+        let status =
+          unsafe { sys::napi_create_arraybuffer(env.raw(), data.len(), &mut bytes, &mut out) };
         js::ok(env, status, "napi_create_arraybuffer")?;
         if !data.is_empty() {
           // SAFETY: `bytes` has room for `data.len()` bytes; no overlap.

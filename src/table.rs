@@ -33,10 +33,16 @@ pub struct NativeTable {
 
 fn whole(env: &Env, what: &str, value: f64, limit: u64) -> napi::Result<u64> {
   if !value.is_finite() || value.fract() != 0.0 || value < 0.0 {
-    return Err(type_error(env, format!("{what} must be a non-negative integer, got {value}")));
+    return Err(type_error(
+      env,
+      format!("{what} must be a non-negative integer, got {value}"),
+    ));
   }
   if value > limit as f64 {
-    return Err(range_error(env, format!("{what}: value {value} is above the upper bound {limit}")));
+    return Err(range_error(
+      env,
+      format!("{what}: value {value} is above the upper bound {limit}"),
+    ));
   }
   Ok(value as u64)
 }
@@ -116,8 +122,14 @@ impl TableState {
   /// Moves an unbound table (all null: unbound tables hold no functions)
   /// into `target`'s store.
   pub(crate) fn adopt(&mut self, target: &Rc<StoreCell>) -> Result<(), String> {
-    let (ty, size) = self.cell.with(|ctx| (self.table.ty(&*ctx), self.table.size(&*ctx)))?;
-    let ty = TableType::new(RefType::FUNCREF, size as u32, ty.maximum().map(|m| m as u32));
+    let (ty, size) = self
+      .cell
+      .with(|ctx| (self.table.ty(&*ctx), self.table.size(&*ctx)))?;
+    let ty = TableType::new(
+      RefType::FUNCREF,
+      size as u32,
+      ty.maximum().map(|m| m as u32),
+    );
     let table = target
       .with(|ctx| Table::new(&mut *ctx, ty, Ref::Func(None)))?
       .map_err(|e| format!("{e:#}"))?;
@@ -134,7 +146,10 @@ impl NativeTable {
   #[napi]
   pub fn length(&self) -> napi::Result<f64> {
     let s = self.state.borrow();
-    let size = s.cell.with(|ctx| s.table.size(&*ctx)).map_err(napi::Error::from_reason)?;
+    let size = s
+      .cell
+      .with(|ctx| s.table.size(&*ctx))
+      .map_err(napi::Error::from_reason)?;
     Ok(size as f64)
   }
 
@@ -142,7 +157,10 @@ impl NativeTable {
   #[napi]
   pub fn maximum(&self) -> napi::Result<Option<f64>> {
     let s = self.state.borrow();
-    let ty = s.cell.with(|ctx| s.table.ty(&*ctx)).map_err(napi::Error::from_reason)?;
+    let ty = s
+      .cell
+      .with(|ctx| s.table.ty(&*ctx))
+      .map_err(napi::Error::from_reason)?;
     Ok(ty.maximum().map(|m| m as f64))
   }
 
@@ -162,11 +180,19 @@ impl NativeTable {
       (s.cell.clone(), e)
     };
     let Some(element) = element else {
-      return Err(range_error(env, format!("WebAssembly.Table.get(): invalid address {index} in funcref table")));
+      return Err(range_error(
+        env,
+        format!("WebAssembly.Table.get(): invalid address {index} in funcref table"),
+      ));
     };
     let func = match element {
       Ref::Func(f) => f,
-      _ => return Err(type_error(env, "WebAssembly.Table.get(): unsupported element type")),
+      _ => {
+        return Err(type_error(
+          env,
+          "WebAssembly.Table.get(): unsupported element type",
+        ))
+      }
     };
     let v = js::into_napi(value::to_js(env, &cell, &Val::FuncRef(func)))?;
     // SAFETY: `v` is a live handle of this call's scope.
@@ -183,9 +209,15 @@ impl NativeTable {
     let index = whole(&env, "index", index, u64::from(u32::MAX))?;
     let element = js::into_napi(self.element(&env, value))?;
     let s = self.state.borrow();
-    let size = s.cell.with(|ctx| s.table.size(&*ctx)).map_err(|e| crate::error::error(&env, e))?;
+    let size = s
+      .cell
+      .with(|ctx| s.table.size(&*ctx))
+      .map_err(|e| crate::error::error(&env, e))?;
     if index >= size {
-      return Err(range_error(&env, format!("WebAssembly.Table.set(): invalid address {index} in funcref table of size {size}")));
+      return Err(range_error(
+        &env,
+        format!("WebAssembly.Table.set(): invalid address {index} in funcref table of size {size}"),
+      ));
     }
     s.cell
       .with(|ctx| s.table.set(&mut *ctx, index, element))
@@ -202,15 +234,26 @@ impl NativeTable {
     let delta = whole(&env, "delta", delta, u64::from(u32::MAX))?;
     let element = js::into_napi(self.element(&env, value))?;
     let s = self.state.borrow();
-    let size = s.cell.with(|ctx| s.table.size(&*ctx)).map_err(|e| crate::error::error(&env, e))?;
+    let size = s
+      .cell
+      .with(|ctx| s.table.size(&*ctx))
+      .map_err(|e| crate::error::error(&env, e))?;
     if size + delta > MAX_ELEMENTS {
-      return Err(range_error(&env, "WebAssembly.Table.grow(): failed to grow table"));
+      return Err(range_error(
+        &env,
+        "WebAssembly.Table.grow(): failed to grow table",
+      ));
     }
     let old = s
       .cell
       .with(|ctx| s.table.grow(&mut *ctx, delta, element))
       .map_err(|e| crate::error::error(&env, e))?
-      .map_err(|_| range_error(&env, format!("WebAssembly.Table.grow(): failed to grow table by {delta}")))?;
+      .map_err(|_| {
+        range_error(
+          &env,
+          format!("WebAssembly.Table.grow(): failed to grow table by {delta}"),
+        )
+      })?;
     Ok(old as f64)
   }
 

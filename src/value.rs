@@ -26,7 +26,10 @@ pub fn to_wasm(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value, ty: &ValType
       // funcref: null, or an Exported Function (else TypeError).
       if js::type_of(env, v) == sys::ValueType::napi_null {
         if !r.is_nullable() {
-          return Err(js::throw_type(env, "a non-nullable reference cannot be null"));
+          return Err(js::throw_type(
+            env,
+            "a non-nullable reference cannot be null",
+          ));
         }
         return Ok(Val::FuncRef(None));
       }
@@ -54,7 +57,9 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, val: &Val) -> JsResult<sys::napi_v
   let status = match *val {
     Val::I32(i) => unsafe { sys::napi_create_int32(env.raw(), i, &mut out) },
     Val::I64(i) => unsafe { sys::napi_create_bigint_int64(env.raw(), i, &mut out) },
-    Val::F32(bits) => unsafe { sys::napi_create_double(env.raw(), f64::from(f32::from_bits(bits)), &mut out) },
+    Val::F32(bits) => unsafe {
+      sys::napi_create_double(env.raw(), f64::from(f32::from_bits(bits)), &mut out)
+    },
     Val::F64(bits) => unsafe { sys::napi_create_double(env.raw(), f64::from_bits(bits), &mut out) },
     Val::FuncRef(None) => return Ok(js::null(env)),
     Val::FuncRef(Some(f)) => return func::to_js(env, cell, f, None),
