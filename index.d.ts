@@ -1,22 +1,41 @@
-// Types for wasm-memory-rs: the parts of the WebAssembly namespace it provides.
+// Types for wasm-memory-rs: a `WebAssembly` namespace run on wasmtime, whose
+// memories keep their bytes in wasmtime linear memory.
 
 declare namespace WebAssemblyMemoryRs {
+  type AddressType = 'i32' | 'i64';
+  type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'anyfunc' | 'funcref';
+  type ImportExportKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
+  type BufferSource = ArrayBuffer | ArrayBufferView;
+  type ExportValue = Function | Global | Memory | Table;
+  type Exports = Readonly<Record<string, ExportValue>>;
+  type ImportValue = ExportValue | number | bigint;
+  type Imports = Record<string, Record<string, ImportValue>>;
+
   /** The descriptor of `new Memory(descriptor)`, sizes in 64 KiB pages. */
   interface MemoryDescriptor {
-    /** Initial size in pages (0..65536). */
-    initial: number;
-    /** Largest size in pages the memory may grow to (initial..65536). */
-    maximum?: number;
-    /** Shared memories are not supported yet: `true` throws a TypeError. */
+    /** Initial size in pages (`minimum` is its type-reflection name). */
+    initial?: number | bigint;
+    minimum?: number | bigint;
+    /** Largest size in pages the memory may grow to. */
+    maximum?: number | bigint;
+    /** A SharedArrayBuffer-backed memory (needs `maximum`; Node 22.23+/24.21+). */
     shared?: boolean;
+    /** `'i64'` for memory64 (sizes are then BigInts). */
+    address?: AddressType;
+  }
+
+  interface MemoryType {
+    minimum: number | bigint;
+    maximum?: number | bigint;
+    shared: boolean;
+    address: AddressType;
   }
 
   /** `WebAssembly.Memory`, with its bytes in wasmtime linear memory. */
   class Memory {
     /**
-     * @throws {TypeError} for a descriptor that is not an object, a missing
-     *   `initial`, sizes that are not unsigned 32-bit integers, or `shared`.
-     * @throws {RangeError} for sizes above 65536 pages, `maximum < initial`,
+     * @throws {TypeError} for a bad descriptor.
+     * @throws {RangeError} for sizes past the limits, `maximum < initial`,
      *   or when the memory cannot be allocated.
      */
     constructor(descriptor: MemoryDescriptor);
@@ -25,15 +44,99 @@ declare namespace WebAssemblyMemoryRs {
      * successful grow, `grow(0)` included, detaches the previous buffer.
      * @throws {RangeError} past the maximum or when memory runs out.
      */
-    grow(delta: number): number;
-    /** The memory's bytes: the same ArrayBuffer until the next grow. */
-    readonly buffer: ArrayBuffer;
+    grow(delta: number | bigint): number | bigint;
+    /** The memory's bytes: the same buffer until the next grow (from JS or wasm). */
+    readonly buffer: ArrayBuffer | SharedArrayBuffer;
+    toFixedLengthBuffer(): ArrayBuffer | SharedArrayBuffer;
+    /** @throws {TypeError} always: Node-API cannot make resizable external buffers. */
+    toResizableBuffer(): never;
+    type(): MemoryType;
+    /** Zeroes whole pages and gives them back to the OS (memory-control proposal). */
+    discard(byteOffset: number | bigint, byteLength: number | bigint): void;
     readonly [Symbol.toStringTag]: 'WebAssembly.Memory';
   }
+
+  interface ModuleExportDescriptor { name: string; kind: ImportExportKind }
+  interface ModuleImportDescriptor { module: string; name: string; kind: ImportExportKind }
+
+  /** `WebAssembly.Module`: code compiled by wasmtime (Cranelift). */
+  class Module {
+    /** @throws {CompileError} with wasmtime's reason. @throws {TypeError} for non-bytes. */
+    constructor(bytes: BufferSource);
+    static exports(module: Module): ModuleExportDescriptor[];
+    static imports(module: Module): ModuleImportDescriptor[];
+    static customSections(module: Module, sectionName: string): ArrayBuffer[];
+    readonly [Symbol.toStringTag]: 'WebAssembly.Module';
+  }
+
+  /** `WebAssembly.Instance`: a module linked with its imports, run on wasmtime. */
+  class Instance {
+    /**
+     * @throws {TypeError} for a missing or non-object import module.
+     * @throws {LinkError} naming the import for a value of the wrong kind or
+     *   type, or for imports bound to two different instance groups.
+     * @throws {RuntimeError} if the start function traps.
+     */
+    constructor(module: Module, importObject?: Imports);
+    /** Frozen, null-prototype object of the exports. */
+    readonly exports: Exports;
+    readonly [Symbol.toStringTag]: 'WebAssembly.Instance';
+  }
+
+  interface GlobalDescriptor { value: ValueType; mutable?: boolean }
+
+  class Global {
+    constructor(descriptor: GlobalDescriptor, value?: number | bigint | Function | null);
+    /** @throws {TypeError} when set on an immutable global. */
+    value: number | bigint | Function | null;
+    valueOf(): number | bigint | Function | null;
+    type(): { mutable: boolean; value: ValueType };
+    readonly [Symbol.toStringTag]: 'WebAssembly.Global';
+  }
+
+  interface TableDescriptor { element: 'anyfunc' | 'funcref'; initial: number; maximum?: number }
+
+  class Table {
+    constructor(descriptor: TableDescriptor, value?: Function | null);
+    readonly length: number;
+    grow(delta: number, value?: Function | null): number;
+    set(index: number, value?: Function | null): void;
+    get(index: number): Function | null;
+    type(): { minimum: number; maximum?: number; element: 'anyfunc' };
+    readonly [Symbol.toStringTag]: 'WebAssembly.Table';
+  }
+
+  class CompileError extends Error {}
+  class LinkError extends Error {}
+  class RuntimeError extends Error {}
+
+  interface WebAssemblyInstantiatedSource { module: Module; instance: Instance }
 }
 
 declare const WebAssembly: {
+  compile(bytes: WebAssemblyMemoryRs.BufferSource): Promise<WebAssemblyMemoryRs.Module>;
+  validate(bytes: WebAssemblyMemoryRs.BufferSource): boolean;
+  instantiate(
+    bytes: WebAssemblyMemoryRs.BufferSource,
+    importObject?: WebAssemblyMemoryRs.Imports,
+  ): Promise<WebAssemblyMemoryRs.WebAssemblyInstantiatedSource>;
+  instantiate(
+    module: WebAssemblyMemoryRs.Module,
+    importObject?: WebAssemblyMemoryRs.Imports,
+  ): Promise<WebAssemblyMemoryRs.Instance>;
+  compileStreaming(source: Response | PromiseLike<Response>): Promise<WebAssemblyMemoryRs.Module>;
+  instantiateStreaming(
+    source: Response | PromiseLike<Response>,
+    importObject?: WebAssemblyMemoryRs.Imports,
+  ): Promise<WebAssemblyMemoryRs.WebAssemblyInstantiatedSource>;
+  readonly Module: typeof WebAssemblyMemoryRs.Module;
+  readonly Instance: typeof WebAssemblyMemoryRs.Instance;
+  readonly Table: typeof WebAssemblyMemoryRs.Table;
   readonly Memory: typeof WebAssemblyMemoryRs.Memory;
+  readonly Global: typeof WebAssemblyMemoryRs.Global;
+  readonly CompileError: typeof WebAssemblyMemoryRs.CompileError;
+  readonly LinkError: typeof WebAssemblyMemoryRs.LinkError;
+  readonly RuntimeError: typeof WebAssemblyMemoryRs.RuntimeError;
   readonly [Symbol.toStringTag]: 'WebAssembly';
 };
 

@@ -13,7 +13,7 @@ use std::ptr;
 use std::rc::Rc;
 
 use napi::{sys, Env};
-use wasmtime::{Caller, Func, FuncType, Trap, Val, ValType};
+use wasmtime::{Caller, Func, FuncType, Trap, Val, ValRaw, ValType};
 
 use crate::js::{self, Hook, JsResult, Pending, Scope};
 use crate::reclaim::Ref;
@@ -289,67 +289,92 @@ unsafe extern "C" fn call_export(
   })
 }
 
-unsafe fn call_export_inner(
-  raw_env: sys::napi_env,
-  info: sys::napi_callback_info,
-) -> sys::napi_value {
+unsafe fn call_export_inner(raw_env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
   let env = Env::from_raw(raw_env);
   let mut data = ptr::null_mut();
-  let mut argc = 0;
-  // SAFETY: `info` is this callback's; we ask only for the count and data.
-  unsafe {
-    sys::napi_get_cb_info(
-      raw_env,
-      info,
-      &mut argc,
-      ptr::null_mut(),
-      ptr::null_mut(),
-      &mut data,
-    )
-  };
+  let mut stack = [ptr::null_mut(); INLINE];
+  let mut argc = INLINE;
+  // SAFETY: `info` is this callback's; `stack` has room for `argc`
+  // handles (missing arguments are filled with `undefined`).
+  unsafe { sys::napi_get_cb_info(raw_env, info, &mut argc, stack.as_mut_ptr(), ptr::null_mut(), &mut data) };
   // SAFETY: `data` is the `Box<Rc<Exported>>` of `native_function`, alive
   // while this function object is (it is running).
-  let exported = unsafe { &*data.cast::<Rc<Exported>>() }.clone();
+  let exported: &Exported = unsafe { &*data.cast::<Rc<Exported>>() };
   let wanted = exported.params.len();
-  let mut stack = [ptr::null_mut(); 8];
   let mut heap = Vec::new();
-  let argv: &mut [sys::napi_value] = if wanted <= stack.len() {
-    &mut stack[..wanted]
+  let argv: &[sys::napi_value] = if wanted <= INLINE {
+    &stack[..wanted]
   } else {
     heap.resize(wanted, ptr::null_mut());
-    &mut heap
+    let mut argc = wanted;
+    // SAFETY: as above, with room for `wanted` handles.
+    unsafe { sys::napi_get_cb_info(raw_env, info, &mut argc, heap.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
+    &heap
   };
-  let mut argc = argv.len();
-  // SAFETY: `argv` has room for `argc` handles; missing ones are filled
-  // with `undefined`.
-  unsafe {
-    sys::napi_get_cb_info(
-      raw_env,
-      info,
-      &mut argc,
-      argv.as_mut_ptr(),
-      ptr::null_mut(),
-      ptr::null_mut(),
-    )
-  };
-  call(&env, &exported, argv).unwrap_or(ptr::null_mut())
+  call(&env, exported, argv).unwrap_or(ptr::null_mut())
 }
+
+/// Arguments and results held on the stack up to this many.
+const INLINE: usize = 8;
 
 /// Calls an exported function: the spec's "call an Exported Function".
 fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sys::napi_value> {
-  let mut params = Vec::with_capacity(exported.params.len());
-  for (ty, &arg) in exported.params.iter().zip(argv) {
-    params.push(value::to_wasm(env, &exported.cell, arg, ty)?);
+  // 1-5. ToWebAssemblyValue of each argument (may run user code: outside
+  // the store).
+  let mut inline = [Val::I32(0); INLINE];
+  let mut heap = Vec::new();
+  let params: &mut [Val] = if exported.params.len() <= INLINE {
+    &mut inline[..exported.params.len()]
+  } else {
+    heap.resize(exported.params.len(), Val::I32(0));
+    &mut heap
+  };
+  for ((slot, ty), &arg) in params.iter_mut().zip(&exported.params).zip(argv) {
+    *slot = value::to_wasm(env, &exported.cell, arg, ty)?;
   }
-  let mut results = vec![Val::I32(0); exported.results.len()];
+  let slots = exported.params.len().max(exported.results.len());
+  let mut raw_inline = [ValRaw::i32(0); INLINE];
+  let mut raw_heap = Vec::new();
+  let raw: &mut [ValRaw] = if slots <= INLINE {
+    &mut raw_inline[..slots]
+  } else {
+    raw_heap.resize(slots, ValRaw::i32(0));
+    &mut raw_heap
+  };
+  let mut results = [Val::I32(0); INLINE];
+  let mut results_heap = Vec::new();
   let outcome = exported
     .cell
-    .with(|ctx| exported.func.call(&mut *ctx, &params, &mut results))
+    .with(|ctx| -> wasmtime::Result<()> {
+      for (slot, v) in raw.iter_mut().zip(params.iter()) {
+        *slot = v.to_raw(&mut *ctx)?;
+      }
+      // SAFETY: `raw` holds one value per parameter, each converted to
+      // the parameter's type (funcrefs of this store: `value::to_wasm`
+      // wraps others), and has room for every result.
+      unsafe { exported.func.call_unchecked(&mut *ctx, &mut *raw as *mut [ValRaw]) }?;
+      let out: &mut [Val] = if exported.results.len() <= INLINE {
+        &mut results[..exported.results.len()]
+      } else {
+        results_heap.resize(exported.results.len(), Val::I32(0));
+        &mut results_heap
+      };
+      for ((slot, r), ty) in out.iter_mut().zip(raw.iter()).zip(&exported.results) {
+        // SAFETY: the call wrote a value of type `ty` into `r`.
+        *slot = unsafe { Val::from_raw(&mut *ctx, *r, ty.clone()) };
+      }
+      Ok(())
+    })
     .map_err(|e| js::throw(env, &e))?;
   crate::memory::sync_grown(env);
   if let Err(e) = outcome {
     return Err(failure(env, &exported.cell, &e));
   }
+  let results: &[Val] = if exported.results.len() <= INLINE {
+    &results[..exported.results.len()]
+  } else {
+    &results_heap
+  };
   match results.len() {
     0 => Ok(js::undefined(env)),
     1 => value::to_js(env, &exported.cell, &results[0]),

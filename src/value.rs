@@ -89,13 +89,15 @@ pub fn default(ty: &ValType) -> Option<Val> {
 /// ToInt32(v): Numbers directly, everything else through ToNumber.
 fn int32(env: &Env, v: sys::napi_value) -> JsResult<i32> {
   let mut i = 0;
-  let v = if js::type_of(env, v) == sys::ValueType::napi_number {
-    v
-  } else {
-    coerce_number(env, v)?
-  };
-  // SAFETY: `v` is a live Number handle. Node-API truncates modulo 2^32
-  // and maps NaN and the infinities to 0, which is ToInt32.
+  // SAFETY: `v` is a live handle; a non-Number is refused with a status
+  // (no exception). For Numbers, Node-API truncates modulo 2^32 and maps
+  // NaN and the infinities to 0, which is ToInt32.
+  let status = unsafe { sys::napi_get_value_int32(env.raw(), v, &mut i) };
+  if status == sys::Status::napi_ok {
+    return Ok(i);
+  }
+  let v = coerce_number(env, v)?;
+  // SAFETY: as above; `v` is now a Number.
   let status = unsafe { sys::napi_get_value_int32(env.raw(), v, &mut i) };
   js::ok(env, status, "napi_get_value_int32")?;
   Ok(i)
@@ -103,13 +105,14 @@ fn int32(env: &Env, v: sys::napi_value) -> JsResult<i32> {
 
 /// ToNumber(v): throws `TypeError` for BigInts and Symbols.
 pub fn number(env: &Env, v: sys::napi_value) -> JsResult<f64> {
-  let v = if js::type_of(env, v) == sys::ValueType::napi_number {
-    v
-  } else {
-    coerce_number(env, v)?
-  };
   let mut n = 0.0;
-  // SAFETY: `v` is a live Number handle.
+  // SAFETY: `v` is a live handle; a non-Number is refused with a status.
+  let status = unsafe { sys::napi_get_value_double(env.raw(), v, &mut n) };
+  if status == sys::Status::napi_ok {
+    return Ok(n);
+  }
+  let v = coerce_number(env, v)?;
+  // SAFETY: as above; `v` is now a Number.
   let status = unsafe { sys::napi_get_value_double(env.raw(), v, &mut n) };
   js::ok(env, status, "napi_get_value_double")?;
   Ok(n)
