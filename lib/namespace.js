@@ -309,7 +309,10 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
           throw new RangeError(`${context}: Property 'maximum': value ${maximum} is below the lower bound ${initial}`);
         }
       }
-      this.#native = binding.createTable(element === 'anyfunc' ? 'funcref' : element, initial, maximum, value);
+      // 5-6. The initial value fills the table: with nothing to fill, V8
+      // does not convert it, nor do we.
+      this.#native = binding.createTable(element === 'anyfunc' ? 'funcref' : element, initial, maximum,
+        initial === 0 ? undefined : value);
       this.#store = this.#native.token();
     }
 
@@ -380,18 +383,23 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     if (imports.length !== 0 && importObject === undefined) {
       throw new TypeError(`${context}: Imports argument must be present and must be an object`);
     }
+    // 3. For each import, o = ? Get(importObject, moduleName) (a TypeError
+    // unless an Object) and v = ? Get(o, componentName). V8 reads every
+    // import before it checks any, so a later getter's exception wins over
+    // an earlier LinkError: so do we.
     const values = [];
-    const natives = [];
     for (let i = 0; i < imports.length; i++) {
-      const [moduleName, componentName, kind] = imports[i];
-      // 3.1. Let o be ? Get(importObject, moduleName).
+      const [moduleName, componentName] = imports[i];
       const o = importObject[moduleName];
-      // 3.2. If o is not an Object, throw a TypeError.
       if (!isObject(o)) {
         throw new TypeError(`${context}: Import #${i} "${moduleName}": module is not an object or function`);
       }
-      // 3.3. Let v be ? Get(o, componentName).
-      const v = o[componentName];
+      values.push(o[componentName]);
+    }
+    const natives = [];
+    for (let i = 0; i < imports.length; i++) {
+      const [moduleName, componentName, kind] = imports[i];
+      const v = values[i];
       const where = `${context}: Import #${i} "${moduleName}" "${componentName}"`;
       switch (kind) {
         case 'function':
@@ -400,11 +408,13 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
           natives.push(v);
           break;
         case 'global':
-          // 3.5. A Global, or a Number/BigInt for an immutable global (the
-          // native side checks the type and mutability: LinkError).
+          // 3.5. A Global, or for an immutable global a Number, a BigInt or
+          // a reference (null, a function); the native side checks the type
+          // and mutability (LinkError).
           if (isGlobal(v)) natives.push(globalNative(v));
-          else if (typeof v === 'number' || typeof v === 'bigint') natives.push(v);
-          else {
+          else if (typeof v === 'number' || typeof v === 'bigint' || v === null || typeof v === 'function') {
+            natives.push(v);
+          } else {
             throw new LinkError(
               `${where}: global import must be a number, valid Wasm reference, or WebAssembly.Global object`,
             );
@@ -423,7 +433,6 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
         default:
           throw new LinkError(`${where}: ${kind} imports are not supported`);
       }
-      values.push(v);
     }
     return { values, natives };
   }
@@ -431,11 +440,18 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   // Instantiates and builds the exports object.
   function instantiateCore(native, values, natives) {
     const [store, entries] = binding.instantiateModule(native, natives);
-    // Imported memories, tables and globals now belong to this store.
+    // Imported memories, tables and globals now belong to this store: they
+    // hold its token, and the token holds them (as V8's instance holds its
+    // memory objects: one JS object per wasm memory, for the store's life;
+    // and the reclaimer may free a bound memory early only once its object
+    // is collected, which then proves the whole store unreachable).
+    const keep = store.keep;
     for (const v of values) {
       if (isMemory(v)) bindMemory(v, store);
       else if (isTable(v)) bindTable(v, store);
       else if (isGlobal(v)) bindGlobal(v, store);
+      else continue;
+      keep.push(v);
     }
     // "Create an exports object": null prototype, frozen.
     const exportsObject = ObjectCreate(null);
@@ -446,6 +462,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       else if (kind === 'table') exported = new TableClass(kWrapTable, value, store);
       else if (kind === 'global') exported = new GlobalClass(kWrapGlobal, value, store);
       else exported = value;
+      if (kind === 'memory' || kind === 'table' || kind === 'global') keep.push(exported);
       exportsObject[name] = exported;
     }
     ObjectFreeze(exportsObject);

@@ -289,14 +289,26 @@ unsafe extern "C" fn call_export(
   })
 }
 
-unsafe fn call_export_inner(raw_env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+unsafe fn call_export_inner(
+  raw_env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
   let env = Env::from_raw(raw_env);
   let mut data = ptr::null_mut();
   let mut stack = [ptr::null_mut(); INLINE];
   let mut argc = INLINE;
   // SAFETY: `info` is this callback's; `stack` has room for `argc`
   // handles (missing arguments are filled with `undefined`).
-  unsafe { sys::napi_get_cb_info(raw_env, info, &mut argc, stack.as_mut_ptr(), ptr::null_mut(), &mut data) };
+  unsafe {
+    sys::napi_get_cb_info(
+      raw_env,
+      info,
+      &mut argc,
+      stack.as_mut_ptr(),
+      ptr::null_mut(),
+      &mut data,
+    )
+  };
   // SAFETY: `data` is the `Box<Rc<Exported>>` of `native_function`, alive
   // while this function object is (it is running).
   let exported: &Exported = unsafe { &*data.cast::<Rc<Exported>>() };
@@ -308,7 +320,16 @@ unsafe fn call_export_inner(raw_env: sys::napi_env, info: sys::napi_callback_inf
     heap.resize(wanted, ptr::null_mut());
     let mut argc = wanted;
     // SAFETY: as above, with room for `wanted` handles.
-    unsafe { sys::napi_get_cb_info(raw_env, info, &mut argc, heap.as_mut_ptr(), ptr::null_mut(), ptr::null_mut()) };
+    unsafe {
+      sys::napi_get_cb_info(
+        raw_env,
+        info,
+        &mut argc,
+        heap.as_mut_ptr(),
+        ptr::null_mut(),
+        ptr::null_mut(),
+      )
+    };
     &heap
   };
   call(&env, exported, argv).unwrap_or(ptr::null_mut())
@@ -352,7 +373,11 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
       // SAFETY: `raw` holds one value per parameter, each converted to
       // the parameter's type (funcrefs of this store: `value::to_wasm`
       // wraps others), and has room for every result.
-      unsafe { exported.func.call_unchecked(&mut *ctx, &mut *raw as *mut [ValRaw]) }?;
+      unsafe {
+        exported
+          .func
+          .call_unchecked(&mut *ctx, &mut *raw as *mut [ValRaw])
+      }?;
       let out: &mut [Val] = if exported.results.len() <= INLINE {
         &mut results[..exported.results.len()]
       } else {

@@ -150,7 +150,10 @@ pub fn instantiate_module<'env>(
       ExternType::Global(_) => match class::<NativeGlobal>(env, raw) {
         Some(g) => Ok(Import::Global(g)),
         None => match js::type_of(env, raw) {
-          sys::ValueType::napi_number | sys::ValueType::napi_bigint => Ok(Import::Value(raw)),
+          sys::ValueType::napi_number
+          | sys::ValueType::napi_bigint
+          | sys::ValueType::napi_null
+          | sys::ValueType::napi_function => Ok(Import::Value(raw)),
           _ => return Err(link_error(env, format!("WebAssembly.Instance(): Import {name}: global import must be a number, valid Wasm reference, or WebAssembly.Global object"))),
         },
       },
@@ -226,17 +229,20 @@ pub fn instantiate_module<'env>(
           return Err(link_error(env, format!("WebAssembly.Instance(): Import {name}: imported mutable global must be a WebAssembly.Global object")));
         }
         let content = ty.content().clone();
-        let is_i64 = matches!(content, wasmtime::ValType::I64);
-        let is_bigint = js::type_of(env, *v) == sys::ValueType::napi_bigint;
-        if is_i64 != is_bigint
-          || !matches!(
-            content,
-            wasmtime::ValType::I32
-              | wasmtime::ValType::I64
-              | wasmtime::ValType::F32
-              | wasmtime::ValType::F64
-          )
-        {
+        // A Number for i32/f32/f64, a BigInt for i64, null or an exported
+        // function for funcref (V8: a LinkError for anything else).
+        let given = js::type_of(env, *v);
+        let fits = match &content {
+          wasmtime::ValType::I32 | wasmtime::ValType::F32 | wasmtime::ValType::F64 => {
+            given == sys::ValueType::napi_number
+          }
+          wasmtime::ValType::I64 => given == sys::ValueType::napi_bigint,
+          wasmtime::ValType::Ref(r) if r.heap_type().is_func() => {
+            given == sys::ValueType::napi_null || func::unwrap(env, *v).is_some()
+          }
+          _ => false,
+        };
+        if !fits {
           return Err(link_error(env, format!("WebAssembly.Instance(): Import {name}: global import must be a number, valid Wasm reference, or WebAssembly.Global object")));
         }
         let val = js::into_napi(value::to_wasm(env, &cell, *v, &content))?;
@@ -263,7 +269,8 @@ pub fn instantiate_module<'env>(
   let instance = match outcome {
     Ok(instance) => instance,
     Err(e) => {
-      crate::mapping::forget_unclaimed();
+      // Memories a failed instantiation made stay in the store.
+      crate::memory::track_internal(env, token);
       let is_trap = e.downcast_ref::<wasmtime::Trap>().is_some();
       let has_pending = cell
         .with(|ctx| ctx.data().pending.is_some())
@@ -285,8 +292,9 @@ pub fn instantiate_module<'env>(
       _ => true,
     })
     .collect();
-  let exports = js::into_napi(exports(env, module, &cell, instance, &wanted, &aliasable))?;
-  crate::mapping::forget_unclaimed();
+  let exports = exports(env, module, &cell, instance, &wanted, &aliasable);
+  crate::memory::track_internal(env, token);
+  let exports = js::into_napi(exports)?;
   let result = js::into_napi(js::array(env, &[token, exports]))?;
   // SAFETY: a live handle of this call's scope.
   Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), result) })

@@ -478,6 +478,11 @@ pub fn without_shrinking<T>(f: impl FnOnce() -> T) -> T {
   result
 }
 
+/// Takes the mappings created on this thread and not claimed.
+pub fn take_unclaimed() -> Vec<Arc<Mapping>> {
+  CREATED.with(|created| std::mem::take(&mut *created.borrow_mut()))
+}
+
 /// Forgets mappings whose creation was abandoned (a failed instantiation).
 pub fn forget_unclaimed() {
   CREATED.with(|created| created.borrow_mut().clear());

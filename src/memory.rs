@@ -211,8 +211,11 @@ impl Reclaimable for Tracked {
     // collected; its last buffer was attached when we let go of it and a
     // collection with no user code in between freed it (or there was none);
     // older buffers were detached by us. The finalizers that still hold the
-    // `Arc` never touch the bytes.
-    if let Some(live) = live {
+    // `Arc` never touch the bytes. A bound memory's store is unreachable too:
+    // every JS object that can enter it holds the store's token, and the
+    // token holds the `Memory` (index.js), which is gone; the store may
+    // linger until finalizers run, but nothing can run wasm in it.
+    if let Some(live) = live.filter(|_| !self.bound) {
       let ty = live.ty();
       // Reusable only at its initial size: wasm memories never shrink.
       // SAFETY: unreachable, as above.
@@ -233,7 +236,8 @@ impl Reclaimable for Tracked {
         }
       }
     }
-    // SAFETY: unreachable, as above, and the store is gone.
+    // SAFETY: unreachable, as above; a private store is gone, a bound one
+    // can no longer run.
     unsafe { self.mapping.release() };
   }
 
@@ -444,9 +448,34 @@ fn memory_in(
 thread_local! {
   /// Memories whose store is shared with instances: wasm may grow them, and
   /// their JS objects must then see new buffers.
-  static BOUND: RefCell<Vec<std::rc::Weak<RefCell<Tracked>>>> = const { RefCell::new(Vec::new()) };
+  static BOUND: RefCell<Bound> = RefCell::new(Bound::default());
   /// `mapping::grow_count()` when `BOUND` was last synced.
   static SYNCED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Bound memories by base address (a live mapping's base is unique).
+#[derive(Default)]
+struct Bound {
+  by_base: std::collections::HashMap<usize, std::rc::Weak<RefCell<Tracked>>>,
+  /// Prune released entries when the map reaches this size (amortised).
+  prune_at: usize,
+}
+
+impl Bound {
+  fn insert(&mut self, tracked: &Rc<RefCell<Tracked>>) {
+    if self.by_base.len() >= self.prune_at {
+      self.by_base.retain(|_, w| live_tracked(w).is_some());
+      self.prune_at = (self.by_base.len() * 2).max(64);
+    }
+    let base = tracked.borrow().mapping.base() as usize;
+    self.by_base.insert(base, Rc::downgrade(tracked));
+  }
+}
+
+fn live_tracked(weak: &std::rc::Weak<RefCell<Tracked>>) -> Option<Rc<RefCell<Tracked>>> {
+  weak
+    .upgrade()
+    .filter(|t| t.try_borrow().map_or(true, |t| !t.released()))
 }
 
 /// Detaches the buffers of bound memories that wasm grew since (the spec's
@@ -458,12 +487,11 @@ pub fn sync_grown(env: &Env) {
     return;
   }
   let bound: Vec<_> = BOUND.with(|b| {
-    let mut b = b.borrow_mut();
-    b.retain(|w| {
-      w.upgrade()
-        .is_some_and(|t| t.try_borrow().is_ok_and(|t| !t.released()))
-    });
-    b.iter().filter_map(std::rc::Weak::upgrade).collect()
+    b.borrow()
+      .by_base
+      .values()
+      .filter_map(live_tracked)
+      .collect()
   });
   for tracked in bound {
     let Ok(mut t) = tracked.try_borrow_mut() else {
@@ -485,20 +513,87 @@ pub fn sync_grown(env: &Env) {
   }
 }
 
+/// The memories an instance defines but does not export: only wasm of its
+/// store can reach them, so they can go (early, like unreachable
+/// `Memory`s) once the store's token is collected.
+struct Internal {
+  /// The store's `NativeStore` token (weak).
+  token: Ref,
+  mappings: Vec<Arc<Mapping>>,
+  done: bool,
+}
+
+impl Reclaimable for Internal {
+  fn released(&self) -> bool {
+    self.done
+  }
+
+  fn check(&mut self, env: &Env) -> Verdict {
+    if self.token.get(env).is_some() {
+      Verdict::Live
+    } else {
+      Verdict::Unreachable
+    }
+  }
+
+  fn confirmed(&mut self, _env: &Env) -> bool {
+    true
+  }
+
+  fn release(&mut self, env: &Env) {
+    for mapping in &self.mappings {
+      // SAFETY: every JS object that can enter the store holds its token,
+      // which is collected: no wasm can run in the store again, and these
+      // memories were never exposed to JS.
+      unsafe { mapping.release() };
+    }
+    self.retire(env);
+  }
+
+  fn retire(&mut self, env: &Env) {
+    self.token.clear(env);
+    self.mappings.clear();
+    self.done = true;
+  }
+
+  fn bytes(&self) -> usize {
+    self.mappings.iter().map(|m| m.accessible()).sum()
+  }
+}
+
+/// Hands the memories the last instantiation created and nobody claimed
+/// (those its instance does not export) to the reclaimer, tied to `token`.
+pub fn track_internal(env: &Env, token: sys::napi_value) {
+  let mappings = mapping::take_unclaimed();
+  if mappings.is_empty() {
+    return;
+  }
+  let Ok(token) = Ref::new(env, token, false) else {
+    return;
+  };
+  let bytes = mappings.iter().map(|m| m.accessible()).sum();
+  let internal = Internal {
+    token,
+    mappings,
+    done: false,
+  };
+  reclaim::track(env, Rc::new(RefCell::new(internal)), bytes);
+}
+
 /// The NativeMemory already made for the bound memory at `base`, if its JS
 /// object is alive (one wasm memory, one JS object).
 fn bound_object(env: &Env, base: *mut u8) -> Option<sys::napi_value> {
-  BOUND.with(|b| {
+  let tracked = BOUND.with(|b| {
     b.borrow()
-      .iter()
-      .filter_map(std::rc::Weak::upgrade)
-      .find_map(|t| {
-        let t = t.try_borrow().ok()?;
-        (t.mapping.base() == base && !t.released())
-          .then(|| t.handle.get(env))
-          .flatten()
-      })
-  })
+      .by_base
+      .get(&(base as usize))
+      .and_then(live_tracked)
+  })?;
+  let t = tracked.try_borrow().ok()?;
+  if t.mapping.base() != base {
+    return None;
+  }
+  t.handle.get(env)
 }
 
 /// A `NativeMemory` for a memory of `store`, over `mapping`.
@@ -510,7 +605,10 @@ fn wrap_bound(env: &Env, live: Live, mapping: Arc<Mapping>) -> js::JsResult<sys:
     mapping,
     handle: Ref::none(),
     buffer: Ref::none(),
-    escaped: true,
+    // A shared memory's buffers can cross threads: finalizers only. A bound
+    // one is released early only once its `NativeMemory` is collected, which
+    // the store's token keeps alive (see `check`).
+    escaped: shared,
     accounted: 0,
     bound: !shared,
   }));
@@ -525,7 +623,7 @@ fn wrap_bound(env: &Env, live: Live, mapping: Arc<Mapping>) -> js::JsResult<sys:
     t.account(env);
   }
   if !shared {
-    BOUND.with(|b| b.borrow_mut().push(Rc::downgrade(&tracked)));
+    BOUND.with(|b| b.borrow_mut().insert(&tracked));
   }
   reclaim::track(env, tracked, bytes);
   Ok(instance.value)
@@ -623,10 +721,8 @@ impl NativeMemory {
       memory: Handle::Local(memory),
     });
     t.bound = true;
-    // Its store is now shared: only finalizers may free it.
-    t.escaped = true;
     drop(t);
-    BOUND.with(|b| b.borrow_mut().push(Rc::downgrade(&self.tracked)));
+    BOUND.with(|b| b.borrow_mut().insert(&self.tracked));
     Ok(Extern::Memory(memory))
   }
 }
@@ -809,6 +905,8 @@ impl ObjectFinalize for NativeMemory {
     if !t.released() {
       // The buffers' finalizers free the bytes; we only let go of ours.
       t.retire(&env);
+      drop(t);
+      reclaim::note_retired();
     }
     Ok(())
   }

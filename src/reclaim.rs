@@ -62,6 +62,8 @@ struct Registry {
   sweep_at_bytes: usize,
   /// Objects tracked since the last sweep.
   created_since_sweep: usize,
+  /// Objects retired by their finalizers since the registry was pruned.
+  retired_since_prune: usize,
   /// A JS function that runs a full garbage collection (set by index.js).
   collector: Option<Ref>,
   /// A weak reference to an object nothing else holds: once it reads back
@@ -166,6 +168,29 @@ pub fn track(env: &Env, entry: Entry, bytes: usize) {
     sweep(env);
   }
   REGISTRY.with(|r| r.borrow_mut().entries.push(entry));
+}
+
+/// Notes that a finalizer retired an object: once retired objects are half
+/// the registry, it forgets them (amortised O(1)), so that what they hold
+/// (a memory's mapping) goes now rather than at the next sweep.
+pub fn note_retired() {
+  let stale = REGISTRY.with(|r| {
+    let Ok(mut r) = r.try_borrow_mut() else {
+      return Vec::new();
+    };
+    r.retired_since_prune += 1;
+    if r.retired_since_prune * 2 < r.entries.len() {
+      return Vec::new();
+    }
+    r.retired_since_prune = 0;
+    let (stale, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut r.entries)
+      .into_iter()
+      .partition(|e| e.try_borrow().is_ok_and(|e| e.released()));
+    r.entries = kept;
+    stale
+  });
+  // Dropped outside the registry's borrow.
+  drop(stale);
 }
 
 /// Notes `bytes` more memory (a grow) for sweep pacing.

@@ -207,22 +207,30 @@ impl NativeTable {
   #[napi]
   pub fn set(&self, env: Env, index: f64, value: Option<Unknown>) -> napi::Result<()> {
     let index = whole(&env, "index", index, u64::from(u32::MAX))?;
-    let element = js::into_napi(self.element(&env, value))?;
-    let s = self.state.borrow();
-    let size = s
-      .cell
-      .with(|ctx| s.table.size(&*ctx))
-      .map_err(|e| crate::error::error(&env, e))?;
+    // The index is checked before the value is converted (as V8 does).
+    let size = {
+      let s = self.state.borrow();
+      s.cell
+        .with(|ctx| s.table.size(&*ctx))
+        .map_err(|e| crate::error::error(&env, e))?
+    };
     if index >= size {
       return Err(range_error(
         &env,
         format!("WebAssembly.Table.set(): invalid address {index} in funcref table of size {size}"),
       ));
     }
+    let element = js::into_napi(self.element(&env, value))?;
+    let s = self.state.borrow();
     s.cell
       .with(|ctx| s.table.set(&mut *ctx, index, element))
       .map_err(|e| crate::error::error(&env, e))?
-      .map_err(|e| type_error(&env, format!("WebAssembly.Table.set(): {e:#}")))
+      .map_err(|_| {
+        range_error(
+          &env,
+          format!("WebAssembly.Table.set(): invalid address {index} in funcref table"),
+        )
+      })
   }
 
   /// Grows by `delta` elements set to `value`; returns the previous length.
