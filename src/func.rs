@@ -368,7 +368,14 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
     .cell
     .with(|ctx| -> wasmtime::Result<()> {
       for (slot, v) in raw.iter_mut().zip(params.iter()) {
-        *slot = v.to_raw(&mut *ctx)?;
+        *slot = match *v {
+          // Numbers need no store (the common case, kept cheap).
+          Val::I32(i) => ValRaw::i32(i),
+          Val::I64(i) => ValRaw::i64(i),
+          Val::F32(bits) => ValRaw::f32(bits),
+          Val::F64(bits) => ValRaw::f64(bits),
+          ref other => other.to_raw(&mut *ctx)?,
+        };
       }
       // SAFETY: `raw` holds one value per parameter, each converted to
       // the parameter's type (funcrefs of this store: `value::to_wasm`
@@ -385,8 +392,14 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
         &mut results_heap
       };
       for ((slot, r), ty) in out.iter_mut().zip(raw.iter()).zip(&exported.results) {
-        // SAFETY: the call wrote a value of type `ty` into `r`.
-        *slot = unsafe { Val::from_raw(&mut *ctx, *r, ty.clone()) };
+        *slot = match ty {
+          ValType::I32 => Val::I32(r.get_i32()),
+          ValType::I64 => Val::I64(r.get_i64()),
+          ValType::F32 => Val::F32(r.get_f32()),
+          ValType::F64 => Val::F64(r.get_f64()),
+          // SAFETY: the call wrote a value of type `ty` into `r`.
+          _ => unsafe { Val::from_raw(&mut *ctx, *r, ty.clone()) },
+        };
       }
       Ok(())
     })
