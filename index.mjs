@@ -4,4 +4,7 @@ import { createRequire } from 'node:module';
 const WebAssembly = createRequire(import.meta.url)('./index.js');
 
 export default WebAssembly;
-export const { Memory } = WebAssembly;
+export const {
+  compile, validate, instantiate, compileStreaming, instantiateStreaming,
+  Module, Instance, Table, Memory, Global, CompileError, LinkError, RuntimeError,
+} = WebAssembly;

@@ -246,6 +246,22 @@ const wasmKnownDifferences = [
     },
   },
   {
+    id: 'module-clone',
+    reason: 'structuredClone and postMessage copy only V8\'s own host objects; a Module of ours is a ' +
+      'JavaScript object over native state, so its copy is an empty plain object. Post the bytes and ' +
+      'compile in the worker (every worker loads the addon; the engine is shared).',
+    tests: [
+      'wasm-namespace: Module: structuredClone gives a working Module',
+    ],
+    ours(WA, assert) {
+      const { watFile } = require('./wat');
+      const clone = structuredClone(new WA.Module(watFile('table')));
+      assert.strictEqual(clone instanceof WA.Module, false);
+      assert.deepStrictEqual(Reflect.ownKeys(clone), []);
+      assert.throws(() => WA.Module.exports(clone), TypeError);
+    },
+  },
+  {
     id: 'funcref-name',
     reason: 'Type reflection (whose `type()` and `minimum` we have) names funcref "funcref": a Table ' +
       'element or a Global value of "funcref" is accepted, as "anyfunc" is. The built-ins of Node 20-24 ' +

@@ -13,6 +13,10 @@ test('ESM default and named exports are the CommonJS objects', async () => {
   const cjs = require('..');
   assert.strictEqual(esm.default, cjs);
   assert.strictEqual(esm.Memory, cjs.Memory);
+  for (const name of ['compile', 'validate', 'instantiate', 'compileStreaming', 'instantiateStreaming',
+    'Module', 'Instance', 'Table', 'Global', 'CompileError', 'LinkError', 'RuntimeError']) {
+    assert.strictEqual(esm[name], cjs[name], name);
+  }
 });
 
 test('the package resolves by name from ESM and CommonJS', () => {

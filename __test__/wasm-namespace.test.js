@@ -288,6 +288,12 @@ for (const [name, WA] of impls) {
       assert.strictEqual(Object.isExtensible(module), true);
     });
 
+    test('Module: structuredClone gives a working Module', () => {
+      const clone = structuredClone(new WA.Module(tableBytes()));
+      assert.ok(clone instanceof WA.Module);
+      assert.deepStrictEqual(WA.Module.exports(clone), [{ name: 'tbl', kind: 'table' }]);
+    });
+
     test('Module: subclassing and new.target', () => {
       class Sub extends WA.Module {}
       const module = new Sub(tableBytes());

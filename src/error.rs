@@ -49,3 +49,22 @@ pub fn check(env: &Env, status: napi::sys::napi_status, call: &str) -> napi::Res
     }
   }
 }
+
+/// Checks that `value` (a Number from the JS shim, which converted it
+/// already; never trusted) is a whole number in `0..=limit`: `TypeError`
+/// otherwise, `RangeError` above the limit.
+pub fn whole(env: &Env, what: &str, value: f64, limit: u64) -> napi::Result<u64> {
+  if !value.is_finite() || value.fract() != 0.0 || value < 0.0 {
+    return Err(type_error(
+      env,
+      format!("{what} must be a non-negative integer, got {value}"),
+    ));
+  }
+  if value > limit as f64 {
+    return Err(range_error(
+      env,
+      format!("{what}: value {value} is above the upper bound {limit}"),
+    ));
+  }
+  Ok(value as u64)
+}

@@ -258,19 +258,7 @@ impl Reclaimable for Tracked {
 
 /// Checks that `value` is a whole number of pages in `0..=limit`.
 fn pages(env: &Env, what: &str, value: f64, limit: u64) -> napi::Result<u64> {
-  if !value.is_finite() || value.fract() != 0.0 || value < 0.0 {
-    return Err(type_error(
-      env,
-      format!("{what} must be a non-negative integer, got {value}"),
-    ));
-  }
-  if value > limit as f64 {
-    return Err(range_error(
-      env,
-      format!("{what}: value {value} is above the upper bound {limit}"),
-    ));
-  }
-  Ok(value as u64)
+  crate::error::whole(env, what, value, limit)
 }
 
 /// The native side of one `WebAssembly.Memory`. The JS shim (`index.js`)
@@ -333,17 +321,29 @@ pub fn create_memory<'env>(
     Some(parked) => parked,
     None => instantiate(env, &ty)?,
   };
+  // A SharedArrayBuffer can be posted to other threads: only finalizers
+  // know when the last one is gone.
+  let escaped = shared;
+  new_native(env, live, mapping, escaped, false)
+}
+
+/// The `NativeMemory` (tracked by the reclaimer) of a live memory.
+fn new_native<'env>(
+  env: &'env Env,
+  live: Live,
+  mapping: Arc<Mapping>,
+  escaped: bool,
+  bound: bool,
+) -> napi::Result<ClassInstance<'env, NativeMemory>> {
   let bytes = mapping.accessible();
   let tracked = Rc::new(RefCell::new(Tracked {
     live: Some(live),
     mapping,
     handle: Ref::none(),
     buffer: Ref::none(),
-    // A SharedArrayBuffer can be posted to other threads: only finalizers
-    // know when the last one is gone.
-    escaped: shared,
+    escaped,
     accounted: 0,
-    bound: false,
+    bound,
   }));
   let instance = NativeMemory {
     tracked: tracked.clone(),
@@ -353,6 +353,9 @@ pub fn create_memory<'env>(
     let mut t = tracked.borrow_mut();
     t.handle = Ref::new(env, instance.value, false)?;
     t.account(env);
+  }
+  if bound {
+    BOUND.with(|b| b.borrow_mut().insert(&tracked));
   }
   reclaim::track(env, tracked, bytes);
   Ok(instance)
@@ -599,34 +602,12 @@ fn bound_object(env: &Env, base: *mut u8) -> Option<sys::napi_value> {
 /// A `NativeMemory` for a memory of `store`, over `mapping`.
 fn wrap_bound(env: &Env, live: Live, mapping: Arc<Mapping>) -> js::JsResult<sys::napi_value> {
   let shared = live.is_shared();
-  let bytes = mapping.accessible();
-  let tracked = Rc::new(RefCell::new(Tracked {
-    live: Some(live),
-    mapping,
-    handle: Ref::none(),
-    buffer: Ref::none(),
-    // A shared memory's buffers can cross threads: finalizers only. A bound
-    // one is released early only once its `NativeMemory` is collected, which
-    // the store's token keeps alive (see `check`).
-    escaped: shared,
-    accounted: 0,
-    bound: !shared,
-  }));
-  let instance = NativeMemory {
-    tracked: tracked.clone(),
-  }
-  .into_instance(env)
-  .map_err(|_| js::Pending)?;
-  {
-    let mut t = tracked.borrow_mut();
-    t.handle = Ref::new(env, instance.value, false).map_err(|_| js::Pending)?;
-    t.account(env);
-  }
-  if !shared {
-    BOUND.with(|b| b.borrow_mut().insert(&tracked));
-  }
-  reclaim::track(env, tracked, bytes);
-  Ok(instance.value)
+  // A shared memory's buffers can cross threads: finalizers only. A bound
+  // one is released early only once its `NativeMemory` is collected, which
+  // the store's token keeps alive (see `check`).
+  new_native(env, live, mapping, shared, !shared)
+    .map(|instance| instance.value)
+    .map_err(|_| js::Pending)
 }
 
 /// The `NativeMemory` of a memory an instance of `cell`'s store defines and

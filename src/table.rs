@@ -9,7 +9,7 @@ use napi::{Env, JsValue};
 use napi_derive::napi;
 use wasmtime::{Ref, RefType, Table, TableType, Val};
 
-use crate::error::{range_error, type_error};
+use crate::error::{range_error, type_error, whole};
 use crate::global::store_of;
 use crate::js::{self, JsResult};
 use crate::store::StoreCell;
@@ -29,22 +29,6 @@ pub(crate) struct TableState {
 #[napi]
 pub struct NativeTable {
   pub(crate) state: Rc<RefCell<TableState>>,
-}
-
-fn whole(env: &Env, what: &str, value: f64, limit: u64) -> napi::Result<u64> {
-  if !value.is_finite() || value.fract() != 0.0 || value < 0.0 {
-    return Err(type_error(
-      env,
-      format!("{what} must be a non-negative integer, got {value}"),
-    ));
-  }
-  if value > limit as f64 {
-    return Err(range_error(
-      env,
-      format!("{what}: value {value} is above the upper bound {limit}"),
-    ));
-  }
-  Ok(value as u64)
 }
 
 /// Creates a funcref table of `initial` elements (at most `maximum`), each
