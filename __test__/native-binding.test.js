@@ -70,3 +70,89 @@ test('methods on foreign receivers throw instead of crashing', () => {
 test('setCollector wants a function', () => {
   assert.throws(() => binding.setCollector(1), { name: 'TypeError' });
 });
+
+// The namespace's native half (issue 3), reached without lib/namespace.js.
+const { wat } = require('./wat');
+
+test('compileModule/validateModule take only Uint8Arrays; bad bytes are CompileErrors', () => {
+  for (const value of [undefined, null, 1, 'x', {}, [0, 97, 115, 109], new ArrayBuffer(8)]) {
+    assert.throws(() => binding.compileModule(value), Error, String(value));
+    assert.throws(() => binding.validateModule(value), Error, String(value));
+  }
+  const WA = require('..');
+  assert.throws(() => binding.compileModule(new Uint8Array([1, 2, 3])), WA.CompileError);
+  assert.strictEqual(binding.validateModule(new Uint8Array([1, 2, 3])), false);
+});
+
+test('compileModuleAsync resolves to a module, or to the reason it is refused', async () => {
+  const module = await binding.compileModuleAsync(wat('(module (func (export "f")))'));
+  assert.deepStrictEqual(module.exports(), [['f', 'function']]);
+  const reason = await binding.compileModuleAsync(new Uint8Array([1, 2, 3]));
+  assert.strictEqual(typeof reason, 'string');
+  assert.match(reason, /WebAssembly module/);
+  assert.throws(() => binding.compileModuleAsync('x'), Error);
+});
+
+test('instantiateModule checks each import itself: count, kind, type', () => {
+  const WA = require('..');
+  const module = binding.compileModule(wat(`(module
+    (import "m" "f" (func))
+    (import "m" "mem" (memory 1))
+    (import "m" "t" (table 1 funcref))
+    (import "m" "g" (global i32)))`));
+  const memory = binding.createMemory(1);
+  const table = binding.createTable('funcref', 1);
+  const global = binding.createGlobal('i32', false, 5);
+  const good = [() => {}, memory, table, global];
+  assert.throws(() => binding.instantiateModule(module, []), WA.LinkError);
+  assert.throws(() => binding.instantiateModule(module, good.slice(1)), WA.LinkError);
+  for (let i = 0; i < good.length; i++) {
+    // The last one: an object of another kind (a table for a memory, ...).
+    for (const wrong of [undefined, null, 1, {}, 'x', [table, table, memory, memory][i]]) {
+      const imports = good.slice();
+      imports[i] = wrong;
+      if (i === 3 && wrong === 1) continue; // a Number is a valid immutable i32 global
+      assert.throws(() => binding.instantiateModule(module, imports), WA.LinkError, `import ${i}: ${String(wrong)}`);
+    }
+  }
+  assert.throws(() => binding.instantiateModule({}, good), Error);
+  const [store, exports] = binding.instantiateModule(module, good);
+  assert.strictEqual(typeof store, 'object');
+  assert.deepStrictEqual(exports, []);
+});
+
+test('createGlobal and createTable check types, sizes and values themselves', () => {
+  for (const type of ['', 'i33', 'v128', 'externref']) {
+    assert.throws(() => binding.createGlobal(type, false), TypeError, type);
+    assert.throws(() => binding.createTable(type, 1), TypeError, type);
+  }
+  // Not a string at all: napi-rs's own conversion error.
+  for (const type of [undefined, 1, {}]) {
+    assert.throws(() => binding.createGlobal(type, false), Error);
+    assert.throws(() => binding.createTable(type, 1), Error);
+  }
+  assert.throws(() => binding.createGlobal('i64', false, 1), TypeError);
+  assert.throws(() => binding.createGlobal('i32', false, 1n), TypeError);
+  assert.throws(() => binding.createGlobal('funcref', false, () => {}), TypeError);
+  for (const value of bad) {
+    assert.throws(() => binding.createTable('funcref', value), /TypeError|RangeError/, String(value));
+  }
+  assert.throws(() => binding.createTable('funcref', 10000001), RangeError);
+  assert.throws(() => binding.createTable('funcref', 2, 1), RangeError);
+  const table = binding.createTable('funcref', 2);
+  for (const value of bad) {
+    assert.throws(() => table.get(value), /TypeError|RangeError/, String(value));
+    assert.throws(() => table.set(value, null), /TypeError|RangeError/, String(value));
+    assert.throws(() => table.grow(value, null), /TypeError|RangeError/, String(value));
+  }
+  assert.throws(() => table.get(2), RangeError);
+  assert.throws(() => table.set(0, () => {}), TypeError);
+  const immutable = binding.createGlobal('i32', false, 1);
+  assert.throws(() => immutable.set(2), TypeError);
+  assert.strictEqual(immutable.get(), 1);
+});
+
+test('setHooks insists on functions', () => {
+  assert.throws(() => binding.setHooks({}), TypeError);
+  assert.throws(() => binding.setHooks({ makeFunction: 1 }), TypeError);
+});

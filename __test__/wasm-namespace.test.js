@@ -500,6 +500,16 @@ for (const [name, WA] of impls) {
       assert.deepStrictEqual(WA.Module.exports(resolved), [{ name: 'tbl', kind: 'table' }]);
     });
 
+    test('compile: settles in a later task, not a microtask', async () => {
+      const order = [];
+      const compiled = WA.compile(tableBytes()).then(() => order.push('compiled'));
+      const bad = WA.compile(invalidBytes).catch((e) => order.push(e.constructor.name));
+      for (let i = 0; i < 10; i++) await null;
+      assert.deepStrictEqual(order, []);
+      await Promise.all([compiled, bad]);
+      assert.deepStrictEqual(order.sort(), ['CompileError', 'compiled']);
+    });
+
     test('compile: the bytes are copied before it returns', async () => {
       const bytes = tableBytes().slice();
       const promise = WA.compile(bytes);

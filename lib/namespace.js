@@ -153,6 +153,11 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   const ModuleClass = class Module {
     #native;
     constructor(bytes) {
+      if (bytes === kWrapModule) {
+        // Compiled off the main thread (compileLater).
+        this.#native = arguments[1];
+        return;
+      }
       // 1. Let stableBytes be a copy of the bytes held by the buffer bytes.
       const stableBytes = copyBytes(bytes, 'WebAssembly.Module()');
       // 2. Compile (CompileError with wasmtime's reason on failure).
@@ -187,6 +192,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     }
   };
   const Module = requireNew(ModuleClass, 'Module');
+  const kWrapModule = {};
   function checkModule(value, context) {
     if (!isModule(value)) throw new TypeError(`${context}: Argument 0 must be a WebAssembly.Module`);
     return moduleNative(value);
@@ -515,17 +521,13 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     return binding.validateModule(stableBytes);
   }
 
-  // "Asynchronously compile a WebAssembly module" from stableBytes: the
-  // compilation runs after the current job, as the spec's task does.
-  function compileLater(stableBytes) {
-    return new PromiseCtor((resolve, reject) => {
-      setImmediate(() => {
-        try {
-          resolve(new ModuleClass(stableBytes));
-        } catch (error) {
-          reject(error);
-        }
-      });
+  // "Asynchronously compile a WebAssembly module" from stableBytes: on a
+  // libuv worker thread (Cranelift may take a while on big modules); the
+  // promise settles in a later task, as the spec's does.
+  function compileLater(stableBytes, context) {
+    return PromiseThen(binding.compileModuleAsync(stableBytes), (compiled) => {
+      if (typeof compiled === 'string') throw new CompileError(`${context}: ${compiled}`);
+      return new ModuleClass(kWrapModule, compiled);
     });
   }
 
@@ -537,7 +539,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     } catch (error) {
       return PromiseReject(error);
     }
-    return compileLater(stableBytes);
+    return compileLater(stableBytes, 'WebAssembly.compile()');
   }
 
   // "Asynchronously instantiate a WebAssembly module": the imports are read
@@ -578,7 +580,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     } catch (error) {
       return PromiseReject(error);
     }
-    return PromiseThen(compileLater(stableBytes), (module) =>
+    return PromiseThen(compileLater(stableBytes, context), (module) =>
       PromiseThen(instantiateLater(module, importObject, context), (instance) => ({ module, instance })));
   }
 
@@ -612,7 +614,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   // Promise<Module> compileStreaming(Promise<Response> source)
   function compileStreaming(source) {
     const context = 'WebAssembly.compileStreaming()';
-    return PromiseThen(responseBytes(source, context), (bytes) => compileLater(copyBytes(bytes, context)));
+    return PromiseThen(responseBytes(source, context), (bytes) => compileLater(copyBytes(bytes, context), context));
   }
 
   // Promise<WebAssemblyInstantiatedSource> instantiateStreaming(source, importObject)
@@ -622,7 +624,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (importObject !== undefined && !isObject(importObject)) {
         throw new TypeError(`${context}: Argument 1 must be an object`);
       }
-      return PromiseThen(compileLater(copyBytes(bytes, context)), (module) =>
+      return PromiseThen(compileLater(copyBytes(bytes, context), context), (module) =>
         PromiseThen(instantiateLater(module, importObject, context), (instance) => ({ module, instance })));
     });
   }

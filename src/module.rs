@@ -1,7 +1,8 @@
 //! `WebAssembly.Module`: compiled code, and what the JS API reflects of it
 //! (imports, exports, custom sections).
 
-use napi::bindgen_prelude::{Uint8Array, Unknown};
+use napi::bindgen_prelude::{AsyncTask, Either, Uint8Array, Unknown};
+use napi::Task;
 use napi::{sys, Env};
 use napi_derive::napi;
 use wasmparser::{Parser, Payload};
@@ -29,26 +30,14 @@ pub struct NativeModule {
   custom_sections: Vec<(String, Vec<u8>)>,
 }
 
-/// Compiles `bytes` (the caller's copy of the buffer source).
-///
-/// # Errors
-/// `CompileError` with wasmtime's reason if the bytes are not a valid
-/// module (or use a feature this build lacks).
-#[napi]
-pub fn compile_module(env: Env, bytes: Uint8Array) -> napi::Result<NativeModule> {
-  let engine = crate::engine::engine().map_err(|e| crate::error::error(&env, e))?;
-  let module = Module::new(engine, &*bytes).map_err(|e| {
-    let _ = js::throw_class(
-      &env,
-      Hook::CompileError,
-      &format!("WebAssembly.Module(): {e:#}"),
-    );
-    pending()
-  })?;
+/// Compiles and reads `bytes`; the error is wasmtime's reason.
+fn compile(bytes: &[u8]) -> Result<NativeModule, String> {
+  let engine = crate::engine::engine()?;
+  let module = Module::new(engine, bytes).map_err(|e| format!("{e:#}"))?;
   let mut export_indices = Vec::new();
   let mut custom_sections = Vec::new();
   // wasmtime validated the bytes; this pass reads what it does not expose.
-  for payload in Parser::new(0).parse_all(&bytes) {
+  for payload in Parser::new(0).parse_all(bytes) {
     match payload {
       Ok(Payload::ExportSection(reader)) => {
         for export in reader.into_iter().flatten() {
@@ -66,6 +55,56 @@ pub fn compile_module(env: Env, bytes: Uint8Array) -> napi::Result<NativeModule>
     module,
     export_indices,
     custom_sections,
+  })
+}
+
+/// Compiles `bytes` (the caller's copy of the buffer source).
+///
+/// # Errors
+/// `CompileError` with wasmtime's reason if the bytes are not a valid
+/// module (or use a feature this build lacks).
+#[napi]
+pub fn compile_module(env: Env, bytes: Uint8Array) -> napi::Result<NativeModule> {
+  compile(&bytes).map_err(|e| {
+    let _ = js::throw_class(
+      &env,
+      Hook::CompileError,
+      &format!("WebAssembly.Module(): {e}"),
+    );
+    pending()
+  })
+}
+
+/// Compilation on a libuv worker thread, for `compile` and `instantiate`:
+/// Cranelift may take long on big modules, and the event loop goes on.
+pub struct CompileTask {
+  bytes: Vec<u8>,
+}
+
+impl Task for CompileTask {
+  type Output = Result<NativeModule, String>;
+  /// The module, or wasmtime's reason (the shim throws the CompileError:
+  /// this runs where no exception of ours can be made into a rejection).
+  type JsValue = Either<NativeModule, String>;
+
+  fn compute(&mut self) -> napi::Result<Self::Output> {
+    Ok(compile(&self.bytes))
+  }
+
+  fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+    Ok(match output {
+      Ok(module) => Either::A(module),
+      Err(reason) => Either::B(reason),
+    })
+  }
+}
+
+/// Compiles `bytes` off the main thread; resolves to the module or to
+/// wasmtime's reason for refusing it.
+#[napi(ts_return_type = "Promise<NativeModule | string>")]
+pub fn compile_module_async(bytes: Uint8Array) -> AsyncTask<CompileTask> {
+  AsyncTask::new(CompileTask {
+    bytes: bytes.to_vec(),
   })
 }
 
