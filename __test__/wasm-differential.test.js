@@ -555,6 +555,7 @@ scenario('multi-value.wat: what a JS import may return for (i32, i64)', (t) => [
   () => null,
   () => 'ab',
   () => ({ [Symbol.iterator]: () => { throw new RangeError('iterator'); } }),
+  () => ({ length: 2, 0: 1, 1: 2n }), // array-like, not iterable: TypeError
 ].map((pair) => t.attempt(() => t.instance('multi-value', { env: { pair } }).sumPair(1))));
 
 // Exceptions from JS --------------------------------------------------------------

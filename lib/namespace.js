@@ -17,7 +17,6 @@ const {
 const { defineProperty, freeze: ObjectFreeze, create: ObjectCreate, setPrototypeOf } = Object;
 const { apply: ReflectApply, construct: ReflectConstruct } = Reflect;
 const BigIntAsIntN = BigInt.asIntN;
-const ArrayFrom = Array.from;
 const uncurryThis = (fn) => Function.prototype.call.bind(fn);
 const ArrayBufferIsView = ArrayBuffer.isView;
 const ArrayBufferSlice = uncurryThis(ArrayBuffer.prototype.slice);
@@ -51,7 +50,6 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   function errorClass(name) {
     // Reflect.construct gives the object Error's internal slot and stack,
     // with the prototype of new.target (or of the class when called).
-    // eslint-disable-next-line no-unused-vars
     const Ctor = function (message) {
       return ReflectConstruct(ErrorCtor, arguments, new.target === undefined ? Ctor : new.target);
     };
@@ -98,7 +96,9 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   binding.setHooks({
     makeFunction,
     toBigInt64: (value) => BigIntAsIntN(64, value),
-    toList: (value) => ArrayFrom(value),
+    // "Iterable to list": GetIterator, so a non-iterable is a TypeError
+    // (Array.from would take array-likes).
+    toList: (value) => [...value],
     CompileError,
     LinkError,
     RuntimeError,
