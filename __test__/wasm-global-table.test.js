@@ -49,6 +49,26 @@ for (const [name, WA] of impls) {
       assertThrows(() => new WA.Global({ value: 'funcref', mutable: true }, null), TypeError);
     });
 
+    test('undefined and null as values: V8\'s rules (found by the robustness fuzzer)', () => {
+      // Global: undefined is "missing" for numbers, converted (TypeError) for anyfunc;
+      // null converts (ToBigInt(null) throws, ToNumber(null) is 0).
+      assert.throws(() => new WA.Global({ value: 'i64' }, null), TypeError);
+      assert.strictEqual(new WA.Global({ value: 'i32' }, null).value, 0);
+      assert.strictEqual(new WA.Global({ value: 'i64' }, undefined).value, 0n);
+      assert.throws(() => new WA.Global({ value: 'anyfunc' }, undefined), TypeError);
+      assert.strictEqual(new WA.Global({ value: 'anyfunc' }).value, null);
+      // Table: set() converts an explicit undefined (TypeError) after the
+      // index check (RangeError); a missing value, the constructor's and
+      // grow's undefined are null.
+      const table = new WA.Table({ element: 'anyfunc', initial: 1 }, undefined);
+      assert.throws(() => table.set(0, undefined), TypeError);
+      assert.throws(() => table.set(1, undefined), RangeError);
+      table.set(0);
+      table.set(0, null);
+      assert.strictEqual(table.grow(1, undefined), 1);
+      assert.strictEqual(table.get(1), null);
+    });
+
     test('Global: default values', () => {
       assert.strictEqual(new WA.Global({ value: 'i32' }).value, 0);
       assert.strictEqual(new WA.Global({ value: 'i64' }).value, 0n);

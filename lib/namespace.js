@@ -42,6 +42,8 @@ const PromiseThen = uncurryThis(PromiseCtor.prototype.then);
 
 /** The largest table V8 makes; ours matches, so programs behave alike. */
 const kMaxTableElements = 10000000;
+/** V8's words for a value that is not a funcref. */
+const kNotFunction = 'function-typed object must be null (if nullable) or a Wasm function object';
 
 module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, bindMemory, enforceRangeUint32, isObject }) {
   // ---------------------------------------------------------------------
@@ -236,7 +238,11 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       // 3. If valuetype is v128, throw a TypeError.
       if (valueType === 'v128') throw new TypeError(`${context}: v128 globals are not allowed in JavaScript`);
       // 4-5. The value: DefaultValue(valuetype) if v is missing, else
-      // ToWebAssemblyValue(v, valuetype) (native).
+      // ToWebAssemblyValue(v, valuetype) (native). V8 takes an undefined v
+      // as missing for numbers, but converts it (a TypeError) for funcref.
+      if (valueType === 'funcref' && arguments.length >= 2 && v === undefined) {
+        throw new TypeError(`${context}: ${kNotFunction}`);
+      }
       this.#native = binding.createGlobal(valueType, mutable, v);
       this.#type = valueType;
       this.#mutable = mutable;
@@ -342,6 +348,12 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       const context = 'WebAssembly.Table.set()';
       const native = checkTable(this, context);
       const i = enforceRangeUint32(index, context, 'Argument 0');
+      // A missing value is null; V8 converts an explicit undefined (a
+      // TypeError), after checking the index (a RangeError).
+      if (arguments.length >= 2 && value === undefined) {
+        if (i >= native.length()) native.get(i);
+        throw new TypeError(`${context}: Argument 1 is invalid for table: ${kNotFunction}`);
+      }
       native.set(i, value);
       if (typeof value === 'function') this.#store = native.token();
     }

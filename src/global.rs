@@ -58,7 +58,7 @@ pub fn create_global(
   env: Env,
   value_type: String,
   mutable: bool,
-  value: Option<Unknown>,
+  value: Unknown,
 ) -> napi::Result<NativeGlobal> {
   let Some(ty) = val_type(&value_type) else {
     return Err(type_error(
@@ -66,7 +66,9 @@ pub fn create_global(
       format!("WebAssembly.Global(): value type '{value_type}' is not supported by this build"),
     ));
   };
-  let value = value.filter(|v| v.get_type().ok() != Some(napi::ValueType::Undefined));
+  // Undefined is "missing" (napi-rs would turn null into None too, which
+  // must not be: null converts, to 0 or to a null reference).
+  let value = Some(value).filter(|v| v.get_type().ok() != Some(napi::ValueType::Undefined));
   let bound_to = value.as_ref().and_then(|v| store_of(&env, v));
   let bound = bound_to.is_some();
   let cell = match bound_to {

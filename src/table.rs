@@ -44,7 +44,7 @@ pub fn create_table(
   element: String,
   initial: f64,
   maximum: Option<f64>,
-  value: Option<Unknown>,
+  value: Unknown,
 ) -> napi::Result<NativeTable> {
   if element != "funcref" && element != "anyfunc" {
     return Err(type_error(
@@ -60,7 +60,9 @@ pub fn create_table(
   if maximum.is_some_and(|m| m < initial) {
     return Err(range_error(&env, "maximum must not be less than initial"));
   }
-  let value = value.filter(|v| v.get_type().ok() != Some(napi::ValueType::Undefined));
+  // Undefined is "missing" (napi-rs would turn null into None too, which
+  // must not be: null converts, to 0 or to a null reference).
+  let value = Some(value).filter(|v| v.get_type().ok() != Some(napi::ValueType::Undefined));
   let bound_to = value.as_ref().and_then(|v| store_of(&env, v));
   let bound = bound_to.is_some();
   let cell = match bound_to {
@@ -189,7 +191,7 @@ impl NativeTable {
   /// `RangeError` if `index` is out of bounds, `TypeError` if `value` is not
   /// an exported function or null.
   #[napi]
-  pub fn set(&self, env: Env, index: f64, value: Option<Unknown>) -> napi::Result<()> {
+  pub fn set(&self, env: Env, index: f64, value: Unknown) -> napi::Result<()> {
     let index = whole(&env, "index", index, u64::from(u32::MAX))?;
     // The index is checked before the value is converted (as V8 does).
     let size = {
@@ -222,7 +224,7 @@ impl NativeTable {
   /// # Errors
   /// `RangeError` past the maximum or the limit, `TypeError` for a bad value.
   #[napi]
-  pub fn grow(&self, env: Env, delta: f64, value: Option<Unknown>) -> napi::Result<f64> {
+  pub fn grow(&self, env: Env, delta: f64, value: Unknown) -> napi::Result<f64> {
     let delta = whole(&env, "delta", delta, u64::from(u32::MAX))?;
     let element = js::into_napi(self.element(&env, value))?;
     let s = self.state.borrow();
@@ -259,8 +261,10 @@ impl NativeTable {
 impl NativeTable {
   /// `value` as an element; a function of another store binds an unbound
   /// table to that store first.
-  fn element(&self, env: &Env, value: Option<Unknown>) -> JsResult<Ref> {
-    let value = value.filter(|v| v.get_type().ok() != Some(napi::ValueType::Undefined));
+  fn element(&self, env: &Env, value: Unknown) -> JsResult<Ref> {
+    // Undefined is "missing" (napi-rs would turn null into None too, which
+    // must not be: null converts, to 0 or to a null reference).
+    let value = Some(value).filter(|v| v.get_type().ok() != Some(napi::ValueType::Undefined));
     let Some(value) = value else {
       return Ok(Ref::Func(None));
     };

@@ -37,7 +37,7 @@ pub fn to_wasm(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value, ty: &ValType
         Some(f) => Ok(Val::FuncRef(Some(f))),
         None => Err(js::throw_type(
           env,
-          "type incompatibility when transforming from/to JS: the value is not an exported WebAssembly function",
+          "function-typed object must be null (if nullable) or a Wasm function object",
         )),
       }
     }
