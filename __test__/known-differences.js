@@ -246,6 +246,22 @@ const wasmKnownDifferences = [
     },
   },
   {
+    id: 'table-grow-undefined',
+    node: '<22',
+    reason: 'Table.prototype.grow(n, undefined) converts the undefined (a TypeError), as set(i, undefined) ' +
+      'does and as V8 does from Node 22 on; Node 20\'s V8 takes it as a missing value (null).',
+    tests: [
+      'wasm-global-table: Table.grow: an explicit undefined is converted (TypeError), as set\'s is',
+    ],
+    ours(WA, assert) {
+      const table = new WA.Table({ element: 'anyfunc', initial: 1 });
+      assert.throws(() => table.grow(1, undefined), TypeError);
+      assert.strictEqual(table.grow(1), 1);
+      assert.strictEqual(globalThis.WebAssembly.Table.prototype.grow.call(
+        new globalThis.WebAssembly.Table({ element: 'anyfunc', initial: 1 }), 1, undefined), 1);
+    },
+  },
+  {
     id: 'module-clone',
     reason: 'structuredClone and postMessage copy only V8\'s own host objects; a Module of ours is a ' +
       'JavaScript object over native state, so its copy is an empty plain object. Post the bytes and ' +

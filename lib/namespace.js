@@ -337,6 +337,11 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       const context = 'WebAssembly.Table.grow()';
       const native = checkTable(this, context);
       const d = enforceRangeUint32(delta, context, 'Argument 0');
+      // A missing value is null; an explicit undefined is converted (a
+      // TypeError), as V8 does from Node 22 on (Node 20's took it as missing).
+      if (arguments.length >= 2 && value === undefined) {
+        throw new TypeError(`${context}: Argument 1 is invalid: ${kNotFunction}`);
+      }
       const old = native.grow(d, value);
       if (typeof value === 'function') this.#store = native.token();
       return old;
