@@ -70,3 +70,23 @@ test('under ulimit -v 8000000 our memories work, reserving only what they need',
   assert.strictEqual(child.status, 0, child.stderr);
   assert.strictEqual(child.stdout.trim(), `1000 ${32 * 65536}`);
 });
+
+test('instances whose memories cannot be allocated: a RangeError (as V8), and later ones work', () => {
+  const child = run(`
+    const WA = require(${root});
+    const { binding } = require(${JSON.stringify(path.join(__dirname, '..', 'internal.js'))});
+    const mod = new WA.Module(binding.parseWat('(module (memory (export "m") 1))'));
+    const kept = [];
+    let error;
+    try {
+      for (let i = 0; i < 1e6; i++) kept.push(new WA.Instance(mod));
+    } catch (e) {
+      error = e;
+    }
+    if (!(error instanceof RangeError)) throw new Error('expected a RangeError, got ' + error);
+    if (!/Out of memory/.test(error.message)) throw new Error(error.message);
+    kept.length = 0;
+    console.log(new WA.Instance(mod).exports.m.buffer.byteLength);`, { ulimitKiB: 8000000 });
+  assert.strictEqual(child.status, 0, child.stderr);
+  assert.strictEqual(child.stdout.trim(), '65536');
+});

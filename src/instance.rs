@@ -261,10 +261,22 @@ pub fn instantiate_module<'env>(
     };
     externs.push(ext);
   }
-  let outcome = crate::mapping::without_shrinking(|| {
-    cell.with(|ctx| Instance::new(&mut *ctx, &module.module, &externs))
-  })
-  .map_err(|e| crate::error::error(env, e))?;
+  let attempt = || {
+    crate::mapping::take_create_failed();
+    crate::mapping::without_shrinking(|| {
+      cell.with(|ctx| Instance::new(&mut *ctx, &module.module, &externs))
+    })
+  };
+  let mut outcome = attempt().map_err(|e| crate::error::error(env, e))?;
+  if outcome.is_err() && crate::mapping::take_create_failed() {
+    // Out of address space or mappings: free what is garbage and retry (a
+    // memory then may settle for a smaller reservation, as V8's does).
+    crate::memory::free_garbage(env);
+    crate::mapping::take_create_failed();
+    outcome = cell
+      .with(|ctx| Instance::new(&mut *ctx, &module.module, &externs))
+      .map_err(|e| crate::error::error(env, e))?;
+  }
   crate::memory::sync_grown(env);
   let instance = match outcome {
     Ok(instance) => instance,
@@ -277,6 +289,13 @@ pub fn instantiate_module<'env>(
         .unwrap_or(false);
       if is_trap || has_pending {
         return Err(js::into_napi::<()>(Err(func::failure(env, &cell, &e))).unwrap_err());
+      }
+      if crate::mapping::take_create_failed() {
+        // V8's class and words for running out of memory here.
+        return Err(crate::error::range_error(
+          env,
+          format!("WebAssembly.Instance(): Out of memory: Cannot allocate Wasm memory for new instance ({e:#})"),
+        ));
       }
       return Err(link_error(env, format!("WebAssembly.Instance(): {e:#}")));
     }

@@ -435,6 +435,8 @@ thread_local! {
   static CREATED: RefCell<Vec<Arc<Mapping>>> = const { RefCell::new(Vec::new()) };
   /// The mapping the next memory created on this thread must be (`adopting`).
   static ADOPT: RefCell<Option<Arc<Mapping>>> = const { RefCell::new(None) };
+  /// A memory could not be allocated since `take_create_failed` last looked.
+  static CREATE_FAILED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
   /// Successful grows on this thread (`grow_count`).
   static GROWS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
@@ -452,6 +454,12 @@ pub fn adopting<T>(mapping: Arc<Mapping>, f: impl FnOnce() -> T) -> Result<T, St
     None => Ok(result),
     Some(_) => Err("wasmtime did not create the adopted memory".into()),
   }
+}
+
+/// True if a memory could not be allocated on this thread since the last
+/// call (tells an instantiation that failed for want of memory).
+pub fn take_create_failed() -> bool {
+  CREATE_FAILED.with(|f| f.replace(false))
 }
 
 /// How many times any memory of this thread grew (wasm-side growth is seen
@@ -543,10 +551,11 @@ unsafe impl MemoryCreator for HostMemory {
     // Shared memories keep reservations of their own: their buffers' last
     // finalizer may run on any thread, and slabs are simpler without that.
     let mapping = if maximum <= crate::slab::SLOT_MAX && !ty.is_shared() {
-      Mapping::in_slab(minimum, maximum)?
+      Mapping::in_slab(minimum, maximum)
     } else {
-      Mapping::reserve(minimum, maximum)?
+      Mapping::reserve(minimum, maximum)
     };
+    let mapping = mapping.inspect_err(|_| CREATE_FAILED.with(|f| f.set(true)))?;
     let mapping = Arc::new(mapping);
     CREATED.with(|created| created.borrow_mut().push(mapping.clone()));
     Ok(Box::new(Linear(mapping)))

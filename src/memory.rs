@@ -125,6 +125,15 @@ thread_local! {
   static POOL: RefCell<Pool<Shape, (Live, Arc<Mapping>)>> = const { RefCell::new(Pool::new()) };
 }
 
+/// Frees what garbage holds (collection, sweep, parked memories): before
+/// trying an allocation that failed once more.
+pub fn free_garbage(env: &Env) {
+  mapping::forget_unclaimed();
+  reclaim::collect_and_sweep(env);
+  // After the sweep, which parks what it frees.
+  drain_pool();
+}
+
 /// Unmaps every parked memory (when the budget runs short).
 fn drain_pool() {
   for (live, mapping) in POOL.with(|p| p.borrow_mut().drain()) {
@@ -393,9 +402,7 @@ pub fn shared_supported() -> bool {
 /// A new memory of type `ty`: the one export of its memory module,
 /// instantiated in a store of its own.
 fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)> {
-  let engine = crate::engine::engine().map_err(|e| error(env, e))?;
   let module = crate::engine::memory_module(ty).map_err(|e| error(env, e))?;
-  let _ = engine;
   let attempt = || -> wasmtime::Result<Live> {
     let store = StoreCell::new(env).map_err(wasmtime::Error::msg)?;
     let memory = store
@@ -407,10 +414,7 @@ fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)>
     // Out of address space or mappings: free what is already garbage, then
     // retry, settling for a smaller reservation if we must (V8 does too).
     Err(_) => {
-      mapping::forget_unclaimed();
-      reclaim::collect_and_sweep(env);
-      // After the sweep, which parks what it frees.
-      drain_pool();
+      free_garbage(env);
       attempt()
     }
     result => result,
