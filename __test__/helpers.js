@@ -164,7 +164,23 @@ function foreignReceivers(WA, memory) {
   ];
 }
 
+/**
+ * The class name of a thrown value, for comparing runs as plain data:
+ * "TypeError", "X (other realm)" for a look-alike of a global class, or
+ * "non-object ..." for primitives.
+ */
+function errorClass(error) {
+  if (error === null || (typeof error !== 'object' && typeof error !== 'function')) {
+    return `non-object ${fmt(error)}`;
+  }
+  const name = error.constructor && error.constructor.name;
+  // Same-realm check: an error of our realm's class, not a look-alike.
+  const sameRealm = typeof globalThis[name] === 'function' && error instanceof globalThis[name];
+  return sameRealm || !(name in globalThis) ? name : `${name} (other realm)`;
+}
+
 module.exports = {
+  errorClass,
   PAGE,
   foreignReceivers,
   PROPOSAL_KEYS,

@@ -7,22 +7,13 @@ const { describe, test } = require('node:test');
 const assert = require('node:assert');
 const util = require('node:util');
 const { builtin, ours, onlyBuiltin, needsBuiltin } = require('./impls');
-const { PAGE, PROPOSAL_KEYS, fmt, isDetached, checksum, fillPattern } = require('./helpers');
+const { PAGE, PROPOSAL_KEYS, fmt, isDetached, checksum, fillPattern, errorClass } = require('./helpers');
 const { knownDifferences, applies, knownDifference } = require('./known-differences');
 
 // ---------------------------------------------------------------------------
 // Recording helpers: everything a scenario returns is plain data, so that the
 // two runs can be compared with deepStrictEqual.
 
-function errorClass(error) {
-  if (error === null || (typeof error !== 'object' && typeof error !== 'function')) {
-    return `non-object ${fmt(error)}`;
-  }
-  const name = error.constructor && error.constructor.name;
-  // Same-realm check: an error of our realm's class, not a look-alike.
-  const sameRealm = typeof globalThis[name] === 'function' && error instanceof globalThis[name];
-  return sameRealm || !(name in globalThis) ? name : `${name} (other realm)`;
-}
 
 function bufferInfo(buffer) {
   let byteLength;

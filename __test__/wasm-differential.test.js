@@ -8,7 +8,7 @@
 const { describe, test } = require('node:test');
 const assert = require('node:assert');
 const { builtin, ours, impls, onlyBuiltin, needsBuiltin } = require('./impls');
-const { PAGE, fmt, isDetached, checksum } = require('./helpers');
+const { PAGE, fmt, isDetached, checksum, errorClass } = require('./helpers');
 const { wasmKnownDifferences, applies, knownDifference } = require('./known-differences');
 const { watFile } = require('./wat');
 
@@ -17,14 +17,6 @@ const { watFile } = require('./wat');
 // runs compare with deepStrictEqual (which compares primitives with
 // Object.is: NaN equals NaN, -0 differs from 0).
 
-function errorClass(error) {
-  if (error === null || (typeof error !== 'object' && typeof error !== 'function')) {
-    return `non-object ${fmt(error)}`;
-  }
-  const name = error.constructor && error.constructor.name;
-  const sameRealm = typeof globalThis[name] === 'function' && error instanceof globalThis[name];
-  return sameRealm || !(name in globalThis) ? name : `${name} (other realm)`;
-}
 
 /** A WebAssembly error class of WA is named as such: "WebAssembly.RuntimeError". */
 function errorClassIn(WA, error) {
