@@ -81,23 +81,8 @@ pub fn to_js(
   let status = unsafe { sys::napi_type_tag_object(env.raw(), closure, &TAG) };
   js::ok(env, status, "napi_type_tag_object")?;
   let data = Box::into_raw(Box::new(exported.clone()));
-  // SAFETY: `data` is a leaked `Box<Rc<Exported>>`, reclaimed exactly once
-  // by `drop_boxed_rc` when the closure is collected.
-  let status = unsafe {
-    sys::napi_wrap(
-      env.raw(),
-      closure,
-      data.cast(),
-      Some(drop_boxed_rc),
-      ptr::null_mut(),
-      ptr::null_mut(),
-    )
-  };
-  if status != sys::Status::napi_ok {
-    // SAFETY: the wrap failed, so we still own `data`.
-    drop(unsafe { Box::from_raw(data) });
-    js::ok(env, status, "napi_wrap")?;
-  }
+  // SAFETY: `data` is a fresh leaked `Box<Rc<Exported>>`.
+  unsafe { tie(env, closure, data, sys::napi_wrap, "napi_wrap") }?;
   let weak = Ref::new(env, closure, false).map_err(|_| Pending)?;
   cell
     .with(|ctx| {
@@ -130,11 +115,40 @@ fn native_function(env: &Env, exported: &Rc<Exported>) -> JsResult<sys::napi_val
     drop(unsafe { Box::from_raw(data) });
     js::ok(env, status, "napi_create_function")?;
   }
-  // SAFETY: as above; on failure we still own `data`.
+  // SAFETY: `data` is the leaked box `f` was made with, owned by nobody
+  // else yet.
+  unsafe { tie(env, f, data, sys::napi_add_finalizer, "napi_add_finalizer") }?;
+  Ok(f)
+}
+
+/// The shape of `napi_wrap` and `napi_add_finalizer`.
+type Attach = unsafe extern "C" fn(
+  sys::napi_env,
+  sys::napi_value,
+  *mut c_void,
+  sys::napi_finalize,
+  *mut c_void,
+  *mut sys::napi_ref,
+) -> sys::napi_status;
+
+/// Hands `data` to `object` with `attach`, to be dropped by
+/// `drop_boxed_rc` when `object` is collected; drops it now if that fails.
+///
+/// # Safety
+/// `data` must come from `Box::into_raw` and be owned by the caller.
+unsafe fn tie(
+  env: &Env,
+  object: sys::napi_value,
+  data: *mut Rc<Exported>,
+  attach: Attach,
+  call: &str,
+) -> JsResult<()> {
+  // SAFETY: `object` is a live handle; on success `drop_boxed_rc` reclaims
+  // `data` exactly once, when `object` is collected.
   let status = unsafe {
-    sys::napi_add_finalizer(
+    attach(
       env.raw(),
-      f,
+      object,
       data.cast(),
       Some(drop_boxed_rc),
       ptr::null_mut(),
@@ -142,11 +156,11 @@ fn native_function(env: &Env, exported: &Rc<Exported>) -> JsResult<sys::napi_val
     )
   };
   if status != sys::Status::napi_ok {
-    // SAFETY: the finalizer was not attached.
+    // SAFETY: nothing took `data`: it is still ours (the caller's promise).
     drop(unsafe { Box::from_raw(data) });
-    js::ok(env, status, "napi_add_finalizer")?;
+    js::ok(env, status, call)?;
   }
-  Ok(f)
+  Ok(())
 }
 
 unsafe extern "C" fn drop_boxed_rc(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {

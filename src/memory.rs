@@ -160,7 +160,8 @@ struct Tracked {
   /// Bytes reported to V8 with `napi_adjust_external_memory`.
   accounted: usize,
   /// Imported by (or defined in) an instance: its store is shared, so it is
-  /// never released early (`escaped` is set too) nor recycled.
+  /// never recycled, and released early only once its `NativeMemory` (which
+  /// the store's token keeps alive) is collected.
   bound: bool,
 }
 
@@ -174,6 +175,16 @@ impl Tracked {
       return None;
     }
     Some(value)
+  }
+
+  /// After a grow (the old buffer detached): forgets the buffer, so that
+  /// the next `buffer` makes one of the new size, and accounts the new
+  /// size. Returns the bytes gained.
+  fn forget_buffer(&mut self, env: &Env) -> usize {
+    self.buffer.clear(env);
+    let before = self.accounted;
+    self.account(env);
+    self.accounted.saturating_sub(before)
   }
 
   fn account(&mut self, env: &Env) {
@@ -511,10 +522,7 @@ pub fn sync_grown(env: &Env) {
     if let Some(old) = t.attached_buffer(env) {
       let _ = buffer::detach(env, old);
     }
-    t.buffer.clear(env);
-    let before = t.accounted;
-    t.account(env);
-    let grown = t.accounted.saturating_sub(before);
+    let grown = t.forget_buffer(env);
     drop(t);
     reclaim::note_growth(env, grown);
   }
@@ -754,10 +762,7 @@ impl NativeMemory {
         buffer::detach(&env, old)?;
       }
     }
-    t.buffer.clear(&env);
-    let before = t.accounted;
-    t.account(&env);
-    let grown = t.accounted.saturating_sub(before);
+    let grown = t.forget_buffer(&env);
     drop(t);
     reclaim::note_growth(&env, grown);
     Ok(old_pages as f64)

@@ -138,16 +138,8 @@ fn collect(env: &Env) -> bool {
 
 /// Runs `f` in a Node-API handle scope of its own.
 fn in_handle_scope<T>(env: &Env, f: impl FnOnce() -> T) -> T {
-  let mut scope = ptr::null_mut();
-  // SAFETY: scopes are opened and closed in strict nesting on this thread.
-  let opened =
-    unsafe { sys::napi_open_handle_scope(env.raw(), &mut scope) } == sys::Status::napi_ok;
-  let result = f();
-  if opened {
-    // SAFETY: `scope` is the scope opened above and still the innermost.
-    unsafe { sys::napi_close_handle_scope(env.raw(), scope) };
-  }
-  result
+  let _scope = crate::js::Scope::open(env);
+  f()
 }
 
 /// Starts tracking `entry`, sweeping first when enough has been allocated
