@@ -23,7 +23,11 @@ test('platform names are napi-rs names', () => {
   assert.strictEqual(platformName({ platform: 'darwin', arch: 'arm64' }), 'darwin-arm64');
   assert.strictEqual(platformName({ platform: 'win32', arch: 'x64' }), 'win32-x64-msvc');
   assert.deepStrictEqual(targetPlatform('aarch64-unknown-linux-musl'), {
-    triple: 'aarch64-unknown-linux-musl', platform: 'linux-arm64-musl', os: 'linux', cpu: 'arm64', libc: 'musl',
+    triple: 'aarch64-unknown-linux-musl',
+    platform: 'linux-arm64-musl',
+    os: 'linux',
+    cpu: 'arm64',
+    libc: 'musl',
   });
 });
 
@@ -59,7 +63,10 @@ function layout({ local = false, pkgVersion } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasm-memory-rs-loader-'));
   const pkgRoot = path.join(dir, 'wasm-memory-rs');
   fs.mkdirSync(pkgRoot);
-  fs.writeFileSync(path.join(pkgRoot, 'package.json'), JSON.stringify({ ...manifest, optionalDependencies: undefined }));
+  fs.writeFileSync(
+    path.join(pkgRoot, 'package.json'),
+    JSON.stringify({ ...manifest, optionalDependencies: undefined }),
+  );
   if (local) fs.symlinkSync(realBinary, path.join(pkgRoot, 'wasm-memory-rs.node'));
   const { name, file } = platformPackage(platform);
   if (pkgVersion !== undefined) {
@@ -123,7 +130,12 @@ test('on a platform with no prebuilt binary, the error says so and names those t
   const { dir, pkgRoot } = layout();
   t.after(() => fs.rmSync(dir, { recursive: true }));
   const { createRequire } = require('node:module');
-  assert.throws(() => loadBinding({ root: pkgRoot, require: createRequire(path.join(pkgRoot, 'index.js')), platform: 'freebsd-x64' }), {
-    message: /wasm-memory-rs-freebsd-x64: not installed\nNo prebuilt binary exists for freebsd-x64 \(only linux-x64-gnu, .*win32-x64-msvc\)/,
-  });
+  assert.throws(
+    () =>
+      loadBinding({ root: pkgRoot, require: createRequire(path.join(pkgRoot, 'index.js')), platform: 'freebsd-x64' }),
+    {
+      message:
+        /wasm-memory-rs-freebsd-x64: not installed\nNo prebuilt binary exists for freebsd-x64 \(only linux-x64-gnu, .*win32-x64-msvc\)/,
+    },
+  );
 });

@@ -48,7 +48,9 @@ function run(command, args, options) {
 async function runOk(command, args, options) {
   const result = await run(command, args, options);
   if (result.status !== 0) {
-    throw new Error(`${path.basename(command)} ${args.join(' ')} exited ${result.status}\n${result.stdout}${result.stderr}`);
+    throw new Error(
+      `${path.basename(command)} ${args.join(' ')} exited ${result.status}\n${result.stdout}${result.stderr}`,
+    );
   }
   return result;
 }
@@ -130,10 +132,14 @@ async function addUser(url) {
 
 /** `npm pack` of a directory into `dest`: the tarball's path, size and file list. */
 async function pack(dir, dest, env) {
-  const { stdout } = await runOk(process.execPath, [npmCli, 'pack', '--json', '--ignore-scripts', '--pack-destination', dest], {
-    cwd: dir,
-    env,
-  });
+  const { stdout } = await runOk(
+    process.execPath,
+    [npmCli, 'pack', '--json', '--ignore-scripts', '--pack-destination', dest],
+    {
+      cwd: dir,
+      env,
+    },
+  );
   const [info] = JSON.parse(stdout);
   return { tarball: path.join(dest, info.filename), size: info.size, files: info.files.map((f) => f.path) };
 }
@@ -142,12 +148,19 @@ const mb = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
 
 async function main() {
   if (!npmCli) throw new Error("cannot find npm's npm-cli.js beside this node");
-  const library = path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'release', 'libwasm_memory_rs.so');
+  const library = path.join(
+    process.env.CARGO_TARGET_DIR || path.join(root, 'target'),
+    'release',
+    'libwasm_memory_rs.so',
+  );
   if (process.platform !== 'linux') {
-    console.log(`skipped: this test publishes the binary built here, which it finds only on Linux (this is ${platform})`);
+    console.log(
+      `skipped: this test publishes the binary built here, which it finds only on Linux (this is ${platform})`,
+    );
     return;
   }
-  if (!fs.existsSync(library)) throw new Error(`no release build at ${library}: run \`npm install\` (or \`npm run build\`) first`);
+  if (!fs.existsSync(library))
+    throw new Error(`no release build at ${library}: run \`npm install\` (or \`npm run build\`) first`);
   if (!fs.existsSync(path.join(root, 'npm', platform, 'package.json'))) {
     throw new Error(`${platform} is not in package.json's napi.targets (no npm/${platform}/)`);
   }
@@ -166,10 +179,19 @@ async function main() {
     const host = registry.url.replace(/^http:/, '');
     fs.writeFileSync(
       npmrc,
-      [`registry=${registry.url}`, `${host}:_authToken=${token}`, 'audit=false', 'fund=false', 'update-notifier=false', ''].join('\n'),
+      [
+        `registry=${registry.url}`,
+        `${host}:_authToken=${token}`,
+        'audit=false',
+        'fund=false',
+        'update-notifier=false',
+        '',
+      ].join('\n'),
     );
     const env = Object.fromEntries(
-      Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && !/^CARGO/.test(key) && key !== kBuildFromSource),
+      Object.entries(process.env).filter(
+        ([key]) => !/^npm_/i.test(key) && !/^CARGO/.test(key) && key !== kBuildFromSource,
+      ),
     );
     Object.assign(env, { npm_config_userconfig: npmrc, npm_config_cache: path.join(tmp, 'npm-cache') });
     const npm = (args, cwd) => runOk(process.execPath, [npmCli, ...args], { cwd, env });
@@ -181,7 +203,10 @@ async function main() {
     check(!hasSymbolTable(library), `the release binary is stripped (${path.relative(root, library)})`);
     fs.copyFileSync(library, path.join(platformDir, platformPkg.file));
     const platformTar = await pack(platformDir, tmp, env);
-    check(platformTar.files.length === 2 && platformTar.files.includes(platformPkg.file), `${platformPkg.name} holds package.json and ${platformPkg.file}`);
+    check(
+      platformTar.files.length === 2 && platformTar.files.includes(platformPkg.file),
+      `${platformPkg.name} holds package.json and ${platformPkg.file}`,
+    );
     await npm(['publish', platformTar.tarball], tmp);
 
     // 2. The main package as `npm publish` makes it: `files` only, plus the
@@ -193,9 +218,17 @@ async function main() {
     fs.rmSync(packed.tarball);
     setOptionalDependencies(mainDir, [platformPkg.name]);
     const mainTar = await pack(mainDir, tmp, env);
-    const stray = mainTar.files.filter((f) => /^(__test__|bench|fuzz|examples|target|npm)\//.test(f) || f.endsWith('.node'));
-    check(stray.length === 0, `${name} holds no tests, benches, fuzzers, build output or binaries${stray.length ? `: ${stray}` : ''}`);
-    check(['src/lib.rs', 'Cargo.toml', 'Cargo.lock', 'scripts/build.js'].every((f) => mainTar.files.includes(f)), `${name} holds the Rust sources for the source fallback`);
+    const stray = mainTar.files.filter(
+      (f) => /^(__test__|bench|fuzz|examples|target|npm)\//.test(f) || f.endsWith('.node'),
+    );
+    check(
+      stray.length === 0,
+      `${name} holds no tests, benches, fuzzers, build output or binaries${stray.length ? `: ${stray}` : ''}`,
+    );
+    check(
+      ['src/lib.rs', 'Cargo.toml', 'Cargo.lock', 'scripts/build.js'].every((f) => mainTar.files.includes(f)),
+      `${name} holds the Rust sources for the source fallback`,
+    );
     await npm(['publish', mainTar.tarball], tmp);
 
     // 3. A user's install: an empty project, no cargo anywhere on PATH (node
@@ -204,29 +237,51 @@ async function main() {
     fs.mkdirSync(bin);
     fs.symlinkSync(process.execPath, path.join(bin, 'node'));
     const cargo = new Set(cargoDirs(env.PATH ?? ''));
-    const PATH = [bin, ...(env.PATH ?? '').split(path.delimiter).filter((dir) => dir && !cargo.has(dir))].join(path.delimiter);
+    const PATH = [bin, ...(env.PATH ?? '').split(path.delimiter).filter((dir) => dir && !cargo.has(dir))].join(
+      path.delimiter,
+    );
     const userEnv = { ...env, PATH };
     check(cargoDirs(PATH).length === 0, 'no cargo on the PATH of the install');
     const app = path.join(tmp, 'app');
     fs.mkdirSync(app);
     fs.writeFileSync(path.join(app, 'package.json'), '{ "name": "app", "private": true }\n');
     const start = process.hrtime.bigint();
-    const install = await run(process.execPath, [npmCli, 'install', name, '--registry', registry.url], { cwd: app, env: userEnv });
+    const install = await run(process.execPath, [npmCli, 'install', name, '--registry', registry.url], {
+      cwd: app,
+      env: userEnv,
+    });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    check(install.status === 0, `npm install ${name} from the registry${install.status === 0 ? '' : `\n${install.stdout}${install.stderr}`}`);
+    check(
+      install.status === 0,
+      `npm install ${name} from the registry${install.status === 0 ? '' : `\n${install.stdout}${install.stderr}`}`,
+    );
     if (install.status !== 0) return;
 
     // 4. Nothing compiled: no local build, no target/, the binary is the platform package's.
     const installed = path.join(app, 'node_modules', name);
     const binary = path.join(app, 'node_modules', platformPkg.name, platformPkg.file);
-    check(!fs.existsSync(path.join(installed, 'wasm-memory-rs.node')), 'no wasm-memory-rs.node was built into the package');
+    check(
+      !fs.existsSync(path.join(installed, 'wasm-memory-rs.node')),
+      'no wasm-memory-rs.node was built into the package',
+    );
     check(!fs.existsSync(path.join(installed, 'target')), 'no target/ in the package (cargo never ran)');
     check(fs.existsSync(binary), `${platformPkg.name} is installed with its binary`);
+    const versions = [name, platformPkg.name].map(
+      (pkg) => JSON.parse(fs.readFileSync(path.join(app, 'node_modules', pkg, 'package.json'), 'utf8')).version,
+    );
+    check(
+      versions.every((v) => v === version),
+      `both packages installed at version ${version} (${versions})`,
+    );
 
     // 5. The seed example, unchanged, from the user's project.
-    for (const file of ['memory.js', 'memory.wasm']) fs.copyFileSync(path.join(root, 'examples', file), path.join(app, file));
+    for (const file of ['memory.js', 'memory.wasm'])
+      fs.copyFileSync(path.join(root, 'examples', file), path.join(app, file));
     const example = await run(process.execPath, ['memory.js'], { cwd: app, env: userEnv });
-    check(example.status === 0 && example.stdout.trim() === '45', `the seed example prints 45 (printed ${JSON.stringify(example.stdout.trim())}${example.stderr})`);
+    check(
+      example.status === 0 && example.stdout.trim() === '45',
+      `the seed example prints 45 (printed ${JSON.stringify(example.stdout.trim())}${example.stderr})`,
+    );
 
     // 6. require and import give the same objects; the one addon loaded is the platform package's.
     fs.writeFileSync(
@@ -257,16 +312,28 @@ console.log(JSON.stringify({ same, bytes, addons }));
     // 7. The source fallback, where it must build: with the variable set, and
     // with no platform package (--omit=optional). There is no cargo here, so
     // each must fail, saying why and what to install.
-    const forced = await run(process.execPath, [npmCli, 'rebuild', name], { cwd: app, env: { ...userEnv, [kBuildFromSource]: '1' } });
+    const forced = await run(process.execPath, [npmCli, 'rebuild', name], {
+      cwd: app,
+      env: { ...userEnv, [kBuildFromSource]: '1' },
+    });
     const forcedOut = forced.stdout + forced.stderr;
-    check(forced.status !== 0 && /needs Rust's cargo/.test(forcedOut) && /rustup\.rs/.test(forcedOut), `${kBuildFromSource}=1 npm rebuild builds from source (here: fails, naming rustup)`);
+    check(
+      forced.status !== 0 && /needs Rust's cargo/.test(forcedOut) && /rustup\.rs/.test(forcedOut),
+      `${kBuildFromSource}=1 npm rebuild builds from source (here: fails, naming rustup)`,
+    );
     const bare = path.join(tmp, 'app-no-optional');
     fs.mkdirSync(bare);
     fs.writeFileSync(path.join(bare, 'package.json'), '{ "name": "app", "private": true }\n');
-    const omitted = await run(process.execPath, [npmCli, 'install', name, '--omit=optional'], { cwd: bare, env: userEnv });
+    const omitted = await run(process.execPath, [npmCli, 'install', name, '--omit=optional'], {
+      cwd: bare,
+      env: userEnv,
+    });
     const omittedOut = omitted.stdout + omitted.stderr;
     check(
-      omitted.status !== 0 && omittedOut.includes(`${platformPkg.name}: not installed`) && /Building from source instead/.test(omittedOut) && /rustup\.rs/.test(omittedOut),
+      omitted.status !== 0 &&
+        omittedOut.includes(`${platformPkg.name}: not installed`) &&
+        /Building from source instead/.test(omittedOut) &&
+        /rustup\.rs/.test(omittedOut),
       'with the platform package omitted, install builds from source (here: fails, saying what was tried and naming rustup)',
     );
 
@@ -275,7 +342,9 @@ console.log(JSON.stringify({ same, bytes, addons }));
     check(unpublished.status === 404, `a package we did not publish is not served (${unpublished.status})`);
 
     console.log(`install from the registry: ${seconds.toFixed(1)} s (target <= 15 s)`);
-    console.log(`tarballs: ${name} ${mb(mainTar.size)} (target <= 1 MB), ${platformPkg.name} ${mb(platformTar.size)} (target <= 20 MB)`);
+    console.log(
+      `tarballs: ${name} ${mb(mainTar.size)} (target <= 1 MB), ${platformPkg.name} ${mb(platformTar.size)} (target <= 20 MB)`,
+    );
     check(mainTar.size <= 1e6 && platformTar.size <= 20e6, 'tarball sizes within their targets');
   } finally {
     // In-process: the registry ends with this script whatever happens; close it now.
