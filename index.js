@@ -9,7 +9,8 @@
 // from the spec (it range-checks before truncating), we follow V8, as
 // Node's built-in is the reference users compare against.
 
-const binding = require('./wasm-memory-rs.node');
+// The local build, else the prebuilt binary package for this platform.
+const { binding } = require('./lib/binding.js').loadBinding();
 
 // The longest buffer this Node can make (4 GiB on Node 20): a larger memory's
 // `buffer` is a RangeError, never a truncated buffer.
