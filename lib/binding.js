@@ -77,7 +77,7 @@ function supportedPlatforms(root = kRoot) {
  * loaded. `root` is the package directory and `require` a require function
  * that resolves from it (both options exist for the tests).
  */
-function loadBinding({ root = kRoot, require: load = require, platform = platformName() } = {}) {
+function loadBinding({ root = kRoot, require: load = require, platform } = {}) {
   const tried = [];
   // 1. The local build: development, and installs that built from source.
   const local = path.join(root, `${kBinaryName}.node`);
@@ -91,7 +91,10 @@ function loadBinding({ root = kRoot, require: load = require, platform = platfor
     tried.push(`${local}: not built`);
   }
   // 2. The prebuilt binary package, only at our own version: another version's
-  // binary may not match this index.js.
+  // binary may not match this index.js. (The platform is worked out only
+  // here: without /usr/bin/ldd it takes a diagnostic report, which a local
+  // build should not pay for at every start.)
+  platform ??= platformName();
   const { name, file } = platformPackage(platform);
   const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   let manifest;
