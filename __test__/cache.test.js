@@ -12,7 +12,7 @@ const path = require('node:path');
 const { wat } = require('./wat');
 
 const root = path.join(__dirname, '..');
-const HEADER = 8 + 4 + 32 + 8 + 32; // magic, format, key, length, SHA-256
+const TRAILER = 8 + 4 + 32 + 8 + 8; // after the payload: magic, format, key, length, checksum
 
 /** A module big enough to be cached: `functions` functions returning `seed + i`. */
 function bigModule(seed, functions = 800) {
@@ -123,10 +123,15 @@ function refusedAfter(damage) {
   fs.rmSync(work, { recursive: true });
 }
 
-test('a corrupt entry (one bit flipped in the code) is refused and recompiled', () => {
+test('a corrupt entry (one bit flipped in the payload, or in its checksum) is refused and recompiled', () => {
   refusedAfter((entry) => {
     const bytes = fs.readFileSync(entry);
-    bytes[HEADER + Math.floor((bytes.length - HEADER) / 2)] ^= 0x10;
+    bytes[bytes.length - 1] ^= 0x01;
+    fs.writeFileSync(entry, bytes);
+  });
+  refusedAfter((entry) => {
+    const bytes = fs.readFileSync(entry);
+    bytes[Math.floor((bytes.length - TRAILER) / 2)] ^= 0x10;
     fs.writeFileSync(entry, bytes);
   });
 });
@@ -135,15 +140,17 @@ test('a truncated entry is refused', () => {
   refusedAfter((entry) => fs.truncateSync(entry, Math.floor(fs.statSync(entry).size / 2)));
 });
 
-test('an empty entry, or one cut inside the header, is refused', () => {
+test('an empty entry, one shorter than its trailer, or one with a byte appended is refused', () => {
   refusedAfter((entry) => fs.truncateSync(entry, 0));
-  refusedAfter((entry) => fs.truncateSync(entry, HEADER - 1));
+  refusedAfter((entry) => fs.truncateSync(entry, TRAILER - 1));
+  refusedAfter((entry) => fs.appendFileSync(entry, Buffer.from([0])));
 });
 
 test('an entry of another format version is refused', () => {
   refusedAfter((entry) => {
     const bytes = fs.readFileSync(entry);
-    bytes.writeUInt32LE(bytes.readUInt32LE(8) + 1, 8);
+    const at = bytes.length - TRAILER + 8;
+    bytes.writeUInt32LE(bytes.readUInt32LE(at) + 1, at);
     fs.writeFileSync(entry, bytes);
   });
 });
@@ -151,9 +158,9 @@ test('an entry of another format version is refused', () => {
 test('a foreign file under an entry\'s name is refused', () => {
   refusedAfter((entry) => fs.writeFileSync(entry, Buffer.alloc(4096, 0x42)));
   refusedAfter((entry) => {
-    // A plausible header with a payload that is not wasmtime's.
+    // A plausible trailer after a payload that is not wasmtime's.
     const bytes = fs.readFileSync(entry);
-    bytes.fill(0x90, HEADER);
+    bytes.fill(0x90, 0, bytes.length - TRAILER);
     fs.writeFileSync(entry, bytes);
   });
 });

@@ -2,26 +2,30 @@
 //! loads wasmtime's serialized module instead of compiling.
 //!
 //! One file per module, `<sha256 key>.wmc`, in a directory only this user
-//! can write. Each file is a header ([`MAGIC`], [`FORMAT`], the key, the
-//! payload's length and SHA-256) and the payload from `Module::serialize`.
-//! Files are written to a temporary name in the same directory and renamed,
-//! so a reader sees a whole entry or none, whichever process wrote it. A
-//! reader checks the whole header and payload before `Module::deserialize`,
-//! and removes an entry that fails (then compiles). Every I/O failure means
-//! "no cache" (a read-only or full disk is not the user's error).
+//! can write. Each file is the payload from `Module::serialize` (wasmtime's
+//! ELF image) followed by a trailer: [`MAGIC`], [`FORMAT`], the key, the
+//! payload's length and a checksum of it. Files are written to a temporary
+//! name in the same directory and renamed, so a reader sees a whole entry
+//! or none, whichever process wrote it. A reader checks the trailer and the
+//! whole payload's checksum, then hands the same open file to
+//! `Module::deserialize_open_file`, and removes an entry that fails (then
+//! compiles). Every I/O failure means "no cache" (a read-only or full disk
+//! is not the user's error).
 //!
-//! Why `deserialize` of bytes read into memory rather than
-//! `deserialize_file` (which maps the file): the checksum has to read every
-//! byte anyway, and the bytes checked must be the bytes run. A mapped file
-//! can change under us after the check (another process truncating or
-//! rewriting that inode); a private copy cannot. The copy costs one memcpy
-//! of the code, a few milliseconds for esbuild's ~30 MB (README). The
-//! copy-on-write memory images a mapped file would enable cannot be used
-//! with our own memories anyway (data_init.rs).
+//! Why `deserialize_open_file` (wasmtime maps the file) rather than
+//! `deserialize` of bytes read into memory: a warm start of esbuild.wasm
+//! loads a 65 MB entry; reading it into a buffer and copying that into
+//! wasmtime's own mapping cost ~70 ms more than checking it in 256 KiB
+//! chunks and letting wasmtime map the pages the kernel already caches
+//! (README, "Compiled-code cache"). The check reads the same open inode
+//! that wasmtime maps, and entries are never rewritten in place (a new
+//! entry is a new inode renamed over the old name). The copy-on-write
+//! memory images a mapped file would allow stay off: they cannot be used
+//! with our own memories (data_init.rs).
 
 use std::fs::{self, File, OpenOptions};
 use std::hash::Hasher;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -36,8 +40,8 @@ use wasmtime::{Engine, Module};
 const MAGIC: &[u8; 8] = b"WMRSCODE";
 /// Bumped whenever the entry layout or what the key covers changes.
 const FORMAT: u32 = 1;
-/// magic, format, key, payload length, payload SHA-256.
-const HEADER_LEN: usize = 8 + 4 + 32 + 8 + 32;
+/// After the payload: magic, format, key, payload length, checksum.
+const TRAILER_LEN: usize = 8 + 4 + 32 + 8 + 8;
 /// File name suffix of entries (temporary files start with `.tmp-`).
 const SUFFIX: &str = ".wmc";
 /// Default bound on the directory's entries.
@@ -226,37 +230,33 @@ pub fn load_or_compile(
 /// The module of the entry at `path`, if it is there and intact. An entry
 /// that is there but not intact (or that wasmtime refuses) is removed.
 fn load(engine: &Engine, path: &Path, key: &[u8; 32]) -> Option<Module> {
-  let mut file = File::open(path).ok()?;
+  let file = File::open(path).ok()?;
   let meta = file.metadata().ok()?;
   // SAFETY: geteuid has no preconditions and cannot fail.
   let ours = meta.is_file() && meta.uid() == unsafe { libc::geteuid() };
-  let mut entry = Vec::with_capacity(meta.len() as usize);
-  let read = ours && file.read_to_end(&mut entry).is_ok();
-  let payload = read.then(|| check(&entry, key)).flatten();
-  let Some(payload) = payload else {
+  if !(ours && check(&file, meta.len(), key).unwrap_or(false)) {
     reject(path);
     return None;
-  };
-  // SAFETY: `Module::deserialize` runs the machine code in `payload`, so
-  // it must be what `Module::serialize` of a compatible wasmtime produced.
-  // It is: `check` verified, over this very copy in memory (no other
-  // process can change it now), that the entry has our magic and format,
-  // the key of these wasm bytes and of this engine's compatibility hash,
-  // and a payload whose SHA-256 matches the one written with it. Entries
-  // are written only by this function's `store`, in a directory owned by
-  // this user that no one else can write (`usable_dir`), to a temporary
-  // file renamed into place only once complete; a file not owned by this
-  // user is refused above. Corruption (a torn write, a bad disk, a
+  }
+  // Mark as recently used for eviction; best effort.
+  let _ = file.set_modified(SystemTime::now());
+  // SAFETY: `Module::deserialize_open_file` maps this file and runs the
+  // machine code in it, so its bytes must be what `Module::serialize` of a
+  // compatible wasmtime produced. They are: `check` just read this very
+  // open file (the same inode wasmtime maps, whatever is renamed over the
+  // path meanwhile) and found our magic and format, the key of these wasm
+  // bytes and of this engine's compatibility hash, and a payload whose
+  // checksum matches the one written with it. Entries are written only by
+  // `store` below, in a directory owned by this user that no one else can
+  // write (`usable_dir`), to a temporary file renamed into place once
+  // complete, and never modified in place afterwards; a file not owned by
+  // this user was refused above. Corruption (a torn write, a bad disk, a
   // truncated copy) fails the checksum; only a process with this user's
   // rights could forge an entry, and it could as well rewrite this addon.
-  // wasmtime checks its own version, Config and target once more.
-  let module = unsafe { Module::deserialize(engine, payload) };
-  match module {
-    Ok(module) => {
-      // Mark as recently used for eviction; best effort.
-      let _ = file.set_modified(SystemTime::now());
-      Some(module)
-    }
+  // wasmtime checks its own version, Config and target once more. The
+  // trailer after wasmtime's ELF image is ignored by its reader (tested).
+  match unsafe { Module::deserialize_open_file(engine, file) } {
+    Ok(module) => Some(module),
     Err(_) => {
       reject(path);
       None
@@ -264,20 +264,49 @@ fn load(engine: &Engine, path: &Path, key: &[u8; 32]) -> Option<Module> {
   }
 }
 
-/// The payload of `entry` if its header is ours, for `key`, and its
-/// checksum matches.
-fn check<'a>(entry: &'a [u8], key: &[u8; 32]) -> Option<&'a [u8]> {
-  let (header, payload) = entry.split_at_checked(HEADER_LEN)?;
-  let (magic, rest) = header.split_at(8);
+/// The trailer that follows `payload` in the entry for `key`.
+fn trailer(payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
+  let mut out = Vec::with_capacity(TRAILER_LEN);
+  out.extend_from_slice(MAGIC);
+  out.extend_from_slice(&FORMAT.to_le_bytes());
+  out.extend_from_slice(key);
+  out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+  let mut sum = Checksum::new();
+  sum.update(payload);
+  out.extend_from_slice(&sum.finish().to_le_bytes());
+  out
+}
+
+/// True if `file` (of `len` bytes) is an entry of ours for `key` whose
+/// payload matches its checksum. Reads the file once, in chunks.
+fn check(file: &File, len: u64, key: &[u8; 32]) -> std::io::Result<bool> {
+  use std::os::unix::fs::FileExt;
+  let Some(payload_len) = len.checked_sub(TRAILER_LEN as u64) else {
+    return Ok(false);
+  };
+  let mut tail = [0u8; TRAILER_LEN];
+  file.read_exact_at(&mut tail, payload_len)?;
+  let (magic, rest) = tail.split_at(8);
   let (format, rest) = rest.split_at(4);
   let (entry_key, rest) = rest.split_at(32);
-  let (len, sum) = rest.split_at(8);
-  let intact = magic == MAGIC
-    && format == FORMAT.to_le_bytes()
-    && entry_key == key
-    && len == (payload.len() as u64).to_le_bytes()
-    && sum == Sha256::digest(payload).as_slice();
-  intact.then_some(payload)
+  let (stored_len, sum) = rest.split_at(8);
+  if magic != MAGIC
+    || format != FORMAT.to_le_bytes()
+    || entry_key != key
+    || stored_len != payload_len.to_le_bytes()
+  {
+    return Ok(false);
+  }
+  let mut hasher = Checksum::new();
+  let mut buf = vec![0u8; 1 << 18];
+  let mut at = 0;
+  while at < payload_len {
+    let n = buf.len().min((payload_len - at) as usize);
+    file.read_exact_at(&mut buf[..n], at)?;
+    hasher.update(&buf[..n]);
+    at += n as u64;
+  }
+  Ok(sum == hasher.finish().to_le_bytes())
 }
 
 /// Removes a bad entry (if we may) and counts it.
@@ -292,12 +321,7 @@ fn reject(path: &Path) {
 /// returns the bytes written.
 fn store(module: &Module, dir: &Path, path: &Path, key: &[u8; 32]) -> std::io::Result<u64> {
   let payload = module.serialize().map_err(std::io::Error::other)?;
-  let mut header = Vec::with_capacity(HEADER_LEN);
-  header.extend_from_slice(MAGIC);
-  header.extend_from_slice(&FORMAT.to_le_bytes());
-  header.extend_from_slice(key);
-  header.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-  header.extend_from_slice(&Sha256::digest(&payload));
+  let trailer = trailer(&payload, key);
   // Unique per process, thread and call: concurrent writers never share one.
   static SERIAL: AtomicU64 = AtomicU64::new(0);
   let tmp = dir.join(format!(
@@ -312,14 +336,95 @@ fn store(module: &Module, dir: &Path, path: &Path, key: &[u8; 32]) -> std::io::R
       .create_new(true)
       .mode(0o600)
       .open(&tmp)?;
-    file.write_all(&header)?;
     file.write_all(&payload)?;
+    file.write_all(&trailer)?;
     fs::rename(&tmp, path)
   })();
   if written.is_err() {
     let _ = fs::remove_file(&tmp);
   }
-  written.map(|()| (header.len() + payload.len()) as u64)
+  written.map(|()| (payload.len() + trailer.len()) as u64)
+}
+
+/// A 64-bit checksum of the payload (xxHash64's mixing, 4 lanes): it has to
+/// catch accidental corruption at memory speed (a warm esbuild start reads
+/// 65 MB). Forgery is not its job: only this user can write the directory,
+/// and such a writer could forge a SHA-256 as easily.
+struct Checksum {
+  lanes: [u64; 4],
+  pending: Vec<u8>,
+  total: u64,
+}
+
+const P1: u64 = 0x9E37_79B1_85EB_CA87;
+const P2: u64 = 0xC2B2_AE3D_27D4_EB4F;
+const P3: u64 = 0x1656_67B1_9E37_79F9;
+
+fn round(acc: u64, word: u64) -> u64 {
+  acc
+    .wrapping_add(word.wrapping_mul(P2))
+    .rotate_left(31)
+    .wrapping_mul(P1)
+}
+
+impl Checksum {
+  fn new() -> Self {
+    Checksum {
+      lanes: [P1.wrapping_add(P2), P2, 0, 0u64.wrapping_sub(P1)],
+      pending: Vec::with_capacity(32),
+      total: 0,
+    }
+  }
+
+  fn update(&mut self, mut data: &[u8]) {
+    self.total += data.len() as u64;
+    if !self.pending.is_empty() {
+      let take = (32 - self.pending.len()).min(data.len());
+      self.pending.extend_from_slice(&data[..take]);
+      data = &data[take..];
+      if self.pending.len() < 32 {
+        return;
+      }
+      let stripe: [u8; 32] = self.pending[..].try_into().unwrap_or([0; 32]);
+      self.stripe(&stripe);
+      self.pending.clear();
+    }
+    let mut stripes = data.chunks_exact(32);
+    for stripe in &mut stripes {
+      self.stripe(stripe);
+    }
+    self.pending.extend_from_slice(stripes.remainder());
+  }
+
+  fn stripe(&mut self, stripe: &[u8]) {
+    for (lane, word) in self.lanes.iter_mut().zip(stripe.chunks_exact(8)) {
+      let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+      *lane = round(*lane, word);
+    }
+  }
+
+  fn finish(&self) -> u64 {
+    let [a, b, c, d] = self.lanes;
+    let mut h = a
+      .rotate_left(1)
+      .wrapping_add(b.rotate_left(7))
+      .wrapping_add(c.rotate_left(12))
+      .wrapping_add(d.rotate_left(18));
+    for lane in self.lanes {
+      h = (h ^ round(0, lane)).wrapping_mul(P1).wrapping_add(P3);
+    }
+    h = h.wrapping_add(self.total);
+    for &byte in &self.pending {
+      h = (h ^ u64::from(byte).wrapping_mul(P3))
+        .rotate_left(11)
+        .wrapping_mul(P1);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(P2);
+    h ^= h >> 29;
+    h = h.wrapping_mul(P3);
+    h ^ (h >> 32)
+  }
 }
 
 impl Cache {
