@@ -35,8 +35,15 @@ function differential(name, run) {
   return results[results.length - 1];
 }
 
+/** memory64 in wasm and in the JS API (Node 22's built-in validates it but has no `address`). */
 function supportsMemory64(WA) {
-  return WA.validate(wat('(module (memory i64 1))'));
+  if (!WA.validate(wat('(module (memory i64 1))'))) return false;
+  try {
+    new WA.Memory({ initial: 1n, address: 'i64' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------------------
