@@ -34,8 +34,11 @@ pub fn engine() -> Result<&'static Engine, String> {
         .memory_guard_size(0)
         .memory_reservation_for_growth(0)
         .guard_before_linear_memory(false)
-        // Copy-on-write data segments need wasmtime's own mmap memories; ours
-        // get their data segments copied in.
+        // Copy-on-write data segments need wasmtime's own mmap memories:
+        // with ours, wasmtime 48 panics (`unreachable!`) at the first
+        // instantiation of a module with a memory image. Ours get their
+        // data segments copied in by the compiled start-up code, which
+        // data_init.rs keeps small.
         .memory_init_cow(false);
       // Linear memories have no guard pages, so every access is bounds
       // checked. Cranelift would also mask each address against Spectre;

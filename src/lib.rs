@@ -4,6 +4,8 @@
 //! wires the modules together.
 
 mod buffer;
+mod cache;
+mod data_init;
 mod engine;
 mod error;
 mod func;

@@ -30,10 +30,18 @@ pub struct NativeModule {
   custom_sections: Vec<(String, Vec<u8>)>,
 }
 
-/// Compiles and reads `bytes`; the error is wasmtime's reason.
+/// Compiles (or loads from the cache: cache.rs) and reads `bytes`; the
+/// error is wasmtime's reason.
 fn compile(bytes: &[u8]) -> Result<NativeModule, String> {
   let engine = crate::engine::engine()?;
-  let module = Module::new(engine, bytes).map_err(|e| format!("{e:#}"))?;
+  let module = crate::cache::load_or_compile(engine, bytes, || {
+    let original = || Module::new(engine, bytes).map_err(|e| format!("{e:#}"));
+    match crate::data_init::merge_data_segments(bytes) {
+      // An invalid module is reported on its own bytes, not the rewrite.
+      Some(merged) => Module::new(engine, &merged).or_else(|_| original()),
+      None => original(),
+    }
+  })?;
   let mut export_indices = Vec::new();
   let mut custom_sections = Vec::new();
   // wasmtime validated the bytes; this pass reads what it does not expose.

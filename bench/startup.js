@@ -1,0 +1,222 @@
+'use strict';
+// Start-up benchmark: real packages and a large synthetic module, from the
+// `require` of the package to ready, each in a fresh process; ours cold
+// (empty compiled-code cache) and warm (cached), and the built-in, in
+// alternating rounds. Also `new WebAssembly.Module` of esbuild.wasm alone.
+//   node bench/startup.js [--rounds N] [--esbuild-rounds N] [--only name,...] [--json]
+//   node bench/startup.js --write-synthetic FILE   (only writes the synthetic module)
+// It is a report, not a test: the exit code stays 0 unless a run fails.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const argv = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : fallback;
+};
+const ROUNDS = Number(arg('--rounds', 5));
+const ESBUILD_ROUNDS = Number(arg('--esbuild-rounds', 3));
+const ONLY = arg('--only', null)?.split(',');
+const JSON_OUT = argv.includes('--json');
+const root = path.join(__dirname, '..');
+
+// ---------------------------------------------------------------------------
+// The synthetic module: many functions (each a small loop over memory, so
+// Cranelift has real work) and many data segments (each a few bytes, as a
+// Go or Emscripten data section has) into one memory.
+
+const SYNTH_FUNCTIONS = 4000;
+const SYNTH_SEGMENTS = 30000;
+
+function synthetic() {
+  const out = [];
+  const u32 = (v) => { do { let b = v & 0x7f; v >>>= 7; out.push(v ? b | 0x80 : b); } while (v); };
+  const section = (id, build) => {
+    const start = out.length;
+    build();
+    const body = out.splice(start);
+    out.push(id);
+    u32(body.length);
+    for (const b of body) out.push(b);
+  };
+  const vec = (n, each) => { u32(n); for (let i = 0; i < n; i++) each(i); };
+  out.push(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0);
+  // Type: (i32, i32) -> i32.
+  section(1, () => vec(1, () => out.push(0x60, 2, 0x7f, 0x7f, 1, 0x7f)));
+  section(3, () => vec(SYNTH_FUNCTIONS, () => u32(0)));
+  // Memory: 64 pages.
+  section(5, () => vec(1, () => out.push(0, 64)));
+  section(7, () => vec(SYNTH_FUNCTIONS, (i) => {
+    const name = Buffer.from(`f${i}`);
+    u32(name.length);
+    for (const b of name) out.push(b);
+    out.push(0);
+    u32(i);
+  }));
+  // Code: sum of `len` i32s from `ptr`, mixed with a per-function constant.
+  section(10, () => vec(SYNTH_FUNCTIONS, (i) => {
+    const body = [1, 1, 0x7f, // one i32 local: acc
+      0x02, 0x40, 0x03, 0x40, // block, loop
+      0x20, 1, 0x45, 0x0d, 1, // if len == 0, break
+      0x20, 2, 0x20, 0, 0x28, 2, 0, 0x6a, // acc + load(ptr)
+      0x41, ...sleb(i * 7919 + 1), 0x73, 0x21, 2, // ^ const -> acc
+      0x20, 0, 0x41, 4, 0x6a, 0x21, 0, // ptr += 4
+      0x20, 1, 0x41, 1, 0x6b, 0x21, 1, // len -= 1
+      0x0c, 0, 0x0b, 0x0b, // br loop; end; end
+      0x20, 2, 0x0b];
+    u32(body.length);
+    for (const b of body) out.push(b);
+  }));
+  // Data: SYNTH_SEGMENTS segments of 4-36 bytes, back to back.
+  section(11, () => {
+    let offset = 1024;
+    vec(SYNTH_SEGMENTS, (i) => {
+      const length = 4 + (i % 33);
+      out.push(0, 0x41, ...sleb(offset), 0x0b);
+      u32(length);
+      for (let k = 0; k < length; k++) out.push((i * 31 + k) & 0xff);
+      offset += length;
+    });
+  });
+  return Uint8Array.from(out);
+}
+
+function sleb(v) {
+  const bytes = [];
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) return [...bytes, b];
+    bytes.push(b | 0x80);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Cases: `code` runs in a fresh process and is timed, from the package's
+// require to ready (compiled, instantiated, its init done); `check` then
+// proves it works, untimed (a first call is a workload, not start-up: the
+// first brotli compress at its default quality takes ~25 ms on either).
+
+const synthFile = path.join(os.tmpdir(), `wasm-memory-rs-bench-synthetic-${process.pid}.wasm`);
+const esbuildWasm = path.join(root, 'node_modules', 'esbuild-wasm', 'esbuild.wasm');
+
+const CASES = [
+  {
+    name: 'sql.js',
+    code: `const initSqlJs = require('sql.js');
+      const SQL = await initSqlJs();`,
+    check: `if (new SQL.Database().exec('select 6 * 7')[0].values[0][0] !== 42) throw new Error('wrong answer');`,
+  },
+  {
+    name: 'brotli-wasm',
+    code: `const brotli = require('brotli-wasm');`,
+    check: `const input = Buffer.from('hello hello hello hello');
+      if (Buffer.from(brotli.decompress(brotli.compress(input))).toString() !== input.toString()) throw new Error('wrong answer');`,
+  },
+  {
+    name: `synthetic (${SYNTH_FUNCTIONS} functions, ${SYNTH_SEGMENTS} data segments)`,
+    key: 'synthetic',
+    code: `const bytes = require('node:fs').readFileSync(${JSON.stringify(synthFile)});
+      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+      exports.f0(1024, 16);`,
+  },
+  {
+    name: 'esbuild.wasm: new Module alone',
+    key: 'esbuild',
+    rounds: ESBUILD_ROUNDS,
+    code: `const bytes = require('node:fs').readFileSync(${JSON.stringify(esbuildWasm)});
+      const t = performance.now();
+      new WebAssembly.Module(bytes);
+      compileMs = performance.now() - t;`,
+  },
+];
+
+/** Runs `code` in a fresh Node; returns { ms, compileMs, stats, peakMiB }. */
+function runOnce({ code, check = '' }, impl, cacheDir) {
+  const script = `
+    let compileMs = null;
+    (async () => {
+      const t0 = performance.now();
+      ${impl === 'ours' ? `globalThis.WebAssembly = require(${JSON.stringify(root)});` : ''}
+      ${code}
+      const ms = performance.now() - t0;
+      ${check}
+      const stats = ${impl === 'ours' ? `require(${JSON.stringify(path.join(root, 'internal.js'))}).binding.cacheStats()` : 'null'};
+      const peakKiB = Number(/VmHWM:\\s*(\\d+) kB/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]);
+      console.log('RESULT ' + JSON.stringify({ ms, compileMs, stats, peakMiB: peakKiB / 1024 }));
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const env = { ...process.env, WASM_MEMORY_RS_CACHE: cacheDir || 'off' };
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = (r.stdout || '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line) throw new Error(`${impl} run failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(line.slice(7));
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`);
+
+function bench(c) {
+  const rounds = c.rounds || ROUNDS;
+  const times = { builtin: [], cold: [], warm: [] };
+  const peaks = { builtin: [], cold: [], warm: [] };
+  const measure = (r) => (c.key === 'esbuild' ? r.compileMs : r.ms);
+  for (let round = 0; round < rounds; round++) {
+    const b = runOnce(c, 'builtin');
+    times.builtin.push(measure(b));
+    peaks.builtin.push(b.peakMiB);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasm-memory-rs-bench-cache-'));
+    try {
+      const cold = runOnce(c, 'ours', dir);
+      if (cold.stats[0] !== 0) throw new Error(`cold run hit the cache: ${cold.stats}`);
+      times.cold.push(measure(cold));
+      peaks.cold.push(cold.peakMiB);
+      const warm = runOnce(c, 'ours', dir);
+      if (warm.stats[1] !== 0) throw new Error(`warm run missed the cache: ${warm.stats}`);
+      times.warm.push(measure(warm));
+      peaks.warm.push(warm.peakMiB);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    if (!JSON_OUT) process.stderr.write(`  ${c.name}: round ${round + 1}/${rounds}\n`);
+  }
+  const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  const peak = Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.max(...v)]));
+  return { name: c.name, rounds, median: med, best: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.min(...v)])), peakMiB: peak };
+}
+
+// ---------------------------------------------------------------------------
+
+fs.writeFileSync(synthFile, synthetic());
+if (arg('--write-synthetic', null)) {
+  // For measurements outside this script (README: the tier measurement).
+  fs.copyFileSync(synthFile, arg('--write-synthetic'));
+  process.exit(0);
+}
+process.on('exit', () => fs.rmSync(synthFile, { force: true }));
+
+const results = [];
+for (const c of CASES) {
+  if (ONLY && !ONLY.some((o) => (c.key || c.name).startsWith(o))) continue;
+  results.push(bench(c));
+}
+
+if (JSON_OUT) {
+  console.log(JSON.stringify({ node: process.version, cpus: os.cpus().length, synthBytes: fs.statSync(synthFile).size, results }, null, 2));
+} else {
+  console.log(`\nNode ${process.version}, ${os.cpus().length} cores (${os.cpus()[0].model}); medians of N fresh processes (best in parentheses); ratio = ours / built-in`);
+  console.log(`synthetic module: ${(fs.statSync(synthFile).size / 1024).toFixed(0)} KiB\n`);
+  console.log('| case | rounds | built-in | ours cold | ratio | ours warm | ratio | peak RSS built-in / cold / warm |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const { builtin, cold, warm } = r.median;
+    console.log(`| ${r.name} | ${r.rounds} | ${fmtMs(builtin)} (${fmtMs(r.best.builtin)}) | ${fmtMs(cold)} (${fmtMs(r.best.cold)}) | ${(cold / builtin).toFixed(1)} | ` +
+      `${fmtMs(warm)} (${fmtMs(r.best.warm)}) | ${(warm / builtin).toFixed(2)} | ` +
+      `${r.peakMiB.builtin.toFixed(0)} / ${r.peakMiB.cold.toFixed(0)} / ${r.peakMiB.warm.toFixed(0)} MiB |`);
+  }
+}
