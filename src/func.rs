@@ -26,6 +26,9 @@ pub struct Exported {
   pub func: Func,
   params: Vec<ValType>,
   results: Vec<ValType>,
+  /// A v128 among the params or results: every call is a TypeError before
+  /// anything runs (JS API, "call an Exported Function", step 3).
+  has_v128: bool,
 }
 
 /// Marks the closures made for exported functions.
@@ -67,6 +70,10 @@ pub fn to_js(
     func,
     params: ty.params().collect(),
     results: ty.results().collect(),
+    has_v128: ty
+      .params()
+      .chain(ty.results())
+      .any(|t| matches!(t, ValType::V128)),
   });
   let native = native_function(env, &exported)?;
   let token = cell
@@ -354,6 +361,13 @@ const INLINE: usize = 8;
 
 /// Calls an exported function: the spec's "call an Exported Function".
 fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sys::napi_value> {
+  // Before the arguments are converted and before wasm runs, as V8 does.
+  if exported.has_v128 {
+    return Err(js::throw_type(
+      env,
+      "type incompatibility when transforming from/to JS",
+    ));
+  }
   // 1-5. ToWebAssemblyValue of each argument (may run user code: outside
   // the store).
   let mut inline = [Val::I32(0); INLINE];
@@ -528,6 +542,15 @@ fn call_js(
   params: &[Val],
   results: &mut [Val],
 ) -> JsResult<()> {
+  // A v128 result: a TypeError before the JS function runs ("run a host
+  // function", step 2; a v128 parameter fails in its conversion below,
+  // before the call too).
+  if types.iter().any(|t| matches!(t, ValType::V128)) {
+    return Err(js::throw_type(
+      env,
+      "type incompatibility when transforming from/to JS",
+    ));
+  }
   let callee = cell
     .with(|ctx| ctx.data().callables[index].get(env))
     .map_err(|e| js::throw(env, &e))?
