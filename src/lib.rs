@@ -6,6 +6,7 @@
 mod buffer;
 mod engine;
 mod error;
+mod exception;
 mod func;
 mod global;
 mod instance;
@@ -18,5 +19,6 @@ mod reclaim;
 mod slab;
 mod store;
 mod table;
+mod tag;
 mod value;
 mod wat;
