@@ -11,6 +11,7 @@ mod func;
 mod global;
 mod instance;
 mod js;
+mod legacy;
 mod mapping;
 mod memory;
 mod module;

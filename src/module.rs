@@ -33,7 +33,15 @@ pub struct NativeModule {
 /// Compiles and reads `bytes`; the error is wasmtime's reason.
 fn compile(bytes: &[u8]) -> Result<NativeModule, String> {
   let engine = crate::engine::engine()?;
-  let module = Module::new(engine, bytes).map_err(|e| format!("{e:#}"))?;
+  let module = match Module::new(engine, bytes) {
+    Ok(module) => module,
+    // Legacy exception handling: rewritten, then compiled (src/legacy.rs).
+    Err(e) if crate::legacy::is_legacy_error(&format!("{e:#}")) => {
+      let rewritten = crate::legacy::translate(bytes).map_err(|_| format!("{e:#}"))?;
+      Module::new(engine, rewritten).map_err(|e| format!("{e:#}"))?
+    }
+    Err(e) => return Err(format!("{e:#}")),
+  };
   let mut export_indices = Vec::new();
   let mut custom_sections = Vec::new();
   // wasmtime validated the bytes; this pass reads what it does not expose.
@@ -115,7 +123,15 @@ fn pending() -> napi::Error {
 /// True if `bytes` are a valid module for this build.
 #[napi]
 pub fn validate_module(bytes: Uint8Array) -> bool {
-  crate::engine::engine().is_ok_and(|engine| Module::validate(engine, &bytes).is_ok())
+  let Ok(engine) = crate::engine::engine() else {
+    return false;
+  };
+  match Module::validate(engine, &bytes) {
+    Ok(()) => true,
+    Err(e) if crate::legacy::is_legacy_error(&format!("{e:#}")) => crate::legacy::translate(&bytes)
+      .is_ok_and(|rewritten| Module::validate(engine, &rewritten).is_ok()),
+    Err(_) => false,
+  }
 }
 
 #[napi]
