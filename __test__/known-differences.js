@@ -189,28 +189,6 @@ const knownDifferences = [
 // 'wasm-global-table', 'wasm-examples' (the test file names).
 const wasmKnownDifferences = [
   {
-    id: 'externref',
-    reason: 'wasmtime is built without its `gc` feature, which externref needs: a module using externref ' +
-      'does not compile (CompileError, and validate() says false), and a Global or Table of externref ' +
-      'cannot be made (TypeError, as for any value type the namespace does not know).',
-    tests: [
-      'wasm-differential: externref.wat: tables, globals and functions of externref',
-      'wasm-global-table: Global of externref: default undefined, any value, set',
-      'wasm-global-table: Table of externref: default undefined, any value, grow with a value',
-    ],
-    ours(WA, assert) {
-      const { watFile } = require('./wat');
-      const bytes = watFile('externref');
-      assert.strictEqual(WA.validate(bytes), false);
-      assertThrows(() => new WA.Module(bytes), WA.CompileError);
-      assertThrows(() => new WA.Global({ value: 'externref' }), TypeError);
-      assertThrows(() => new WA.Global({ value: 'externref', mutable: true }, {}), TypeError);
-      assertThrows(() => new WA.Table({ element: 'externref', initial: 1 }), TypeError);
-      // Tables of funcref ("anyfunc" in the JS API) are supported.
-      assert.strictEqual(new WA.Table({ element: 'anyfunc', initial: 1 }).length, 1);
-    },
-  },
-  {
     id: 'wasm-grow-zero',
     reason: 'memory.grow(0) run by wasm does not detach the buffer: wasmtime returns early for a zero ' +
       'delta without telling the memory, so there is nothing to observe; V8 refreshes the buffer. ' +

@@ -122,7 +122,7 @@ test('instantiateModule checks each import itself: count, kind, type', () => {
 });
 
 test('createGlobal and createTable check types, sizes and values themselves', () => {
-  for (const type of ['', 'i33', 'v128', 'externref']) {
+  for (const type of ['', 'i33', 'v128', 'exnref']) {
     assert.throws(() => binding.createGlobal(type, false), TypeError, type);
     assert.throws(() => binding.createTable(type, 1), TypeError, type);
   }
