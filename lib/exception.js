@@ -23,6 +23,11 @@ const builtinException = builtin && builtin.Exception;
 
 /** Value types a tag's parameters may have (as Node 22+'s built-in). */
 const paramTypes = ['i32', 'i64', 'f32', 'f64', 'v128', 'externref', 'anyfunc', 'funcref', 'exnref'];
+/** ECMAScript ToLength, capped where no real sequence reaches. */
+const toLength = (value) => {
+  const n = Math.trunc(+value);
+  return n > 0 ? Math.min(n, 2 ** 32) : 0;
+};
 const kNotFunction = 'function-typed object must be null (if nullable) or a Wasm function object';
 
 module.exports = function exceptions({ binding, isObject, isExportedFunction, RuntimeError, requireNew, shape }) {
@@ -44,21 +49,20 @@ module.exports = function exceptions({ binding, isObject, isExportedFunction, Ru
         this.#parameters = ObjectFreeze(this.#native.parameters());
       } else {
         // dictionary TagType { required sequence<ValueType> parameters; }
+        // V8 reads the sequence as an array-like (its length, then each
+        // index), not through the iterator; so do we.
         if (!isObject(type)) throw new TypeError(`${context}: Argument 0 must be a tag type`);
         const parameters = type.parameters;
-        if (parameters === undefined) throw new TypeError(`${context}: Argument 0 must be a tag type with 'parameters'`);
-        if (!isObject(parameters) || typeof parameters[SymbolCtor.iterator] !== 'function') {
-          throw new TypeError(`${context}: Argument 0 parameter type must be an iterable object`);
-        }
+        if (!isObject(parameters)) throw new TypeError(`${context}: Argument 0 must be a tag type with 'parameters'`);
+        const length = parameters.length;
+        if (length === undefined) throw new TypeError(`${context}: Argument 0 contains parameters without 'length'`);
         const names = [];
-        let i = 0;
-        for (const p of parameters) {
-          const name = `${p}`;
+        for (let i = 0, n = toLength(length); i < n; i++) {
+          const name = `${parameters[i]}`;
           if (!paramTypes.includes(name)) {
             throw new TypeError(`${context}: Argument 0 parameter type at index #${i} must be a value type`);
           }
           names.push(name === 'anyfunc' ? 'funcref' : name);
-          i++;
         }
         this.#native = binding.createTag(names);
         this.#parameters = ObjectFreeze(names);
@@ -122,11 +126,12 @@ module.exports = function exceptions({ binding, isObject, isExportedFunction, Ru
       const options = arguments[2];
       // WebIDL: Tag, sequence<any>, optional ExceptionOptions.
       if (!isTag(exceptionTag)) throw new TypeError(`${context}: Argument 0 must be a WebAssembly tag`);
+      // (An array-like, as V8 reads it: see Tag.)
       if (!isObject(payload)) throw new TypeError(`${context}: Exception values must be an iterable object`);
-      if (typeof payload[SymbolCtor.iterator] !== 'function') {
-        throw new TypeError(`${context}: Exception values argument has no length`);
-      }
-      const values = [...payload];
+      const length = payload.length;
+      if (length === undefined) throw new TypeError(`${context}: Exception values argument has no length`);
+      const values = [];
+      for (let i = 0, n = toLength(length); i < n; i++) values.push(payload[i]);
       if (options !== undefined && options !== null && !isObject(options)) {
         throw new TypeError(`${context}: Argument 2 is not an object`);
       }
