@@ -323,6 +323,27 @@ for (const [name, WA] of impls) {
       assert.throws(() => exports.trapInside(), WA.RuntimeError);
     });
 
+    test('an exception kept in an exnref global and rethrown by a later call is the same object', { skip: finalSkip(WA) }, () => {
+      const tag = new WA.Tag({ parameters: ['i32'] });
+      const thrown = new WA.Exception(tag, [3]);
+      const { exports } = new WA.Instance(new WA.Module(wat(`(module
+        (import "m" "f" (func $f))
+        (global $saved (mut exnref) (ref.null exn))
+        (func (export "save")
+          (block $h (result exnref)
+            (try_table (catch_all_ref $h) (call $f))
+            (return))
+          (global.set $saved))
+        (func (export "rethrowSaved") (throw_ref (global.get $saved))))`)), { m: { f: () => { throw thrown; } } });
+      exports.save();
+      assert.throws(() => exports.rethrowSaved(), (e) => e === thrown);
+    });
+
+    test('GC types (struct) validate where the built-in has Wasm GC', () => {
+      const bytes = wat('(module (type $s (struct (field i32))) (func (result (ref null $s)) (ref.null $s)))');
+      assert.strictEqual(WA.validate(bytes), !node20);
+    });
+
     // Legacy instructions -------------------------------------------------------------
 
     test('legacy try/catch/catch_all/rethrow/delegate', () => {
