@@ -62,6 +62,8 @@ pub struct Data {
   pub free_slots: Vec<u32>,
   /// The length of `values`.
   pub next_slot: u32,
+  /// The token's `values` array (weak: the token holds it).
+  pub values: Ref,
   /// The JS `Tag` object of each wasmtime tag of this store that JS has
   /// seen (strong: tag objects hold nothing of the store).
   pub tags: Vec<(Tag, Ref)>,
@@ -103,6 +105,7 @@ impl Drop for Data {
       r.clear(&env);
     }
     self.token.clear(&env);
+    self.values.clear(&env);
   }
 }
 
@@ -136,6 +139,7 @@ impl StoreCell {
           freed_slots: Arc::default(),
           free_slots: Vec::new(),
           next_slot: 0,
+          values: Ref::none(),
           tags: Vec::new(),
           js_tag: None,
           exceptions: Vec::new(),

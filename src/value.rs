@@ -9,6 +9,7 @@ use wasmtime::{ExternRef, StoreContextMut, Val, ValType};
 
 use crate::func;
 use crate::js::{self, Hook, JsResult, Pending};
+use crate::reclaim::Ref;
 use crate::store::{Data, StoreCell};
 
 /// A value converted from JS, ready to enter the store: numbers and
@@ -86,42 +87,53 @@ impl Drop for Slot {
 
 /// The token's `values` array (the JS side of externrefs).
 fn values(env: &Env, cell: &Rc<StoreCell>) -> JsResult<sys::napi_value> {
+  let known = cell
+    .with(|ctx| ctx.data().values.get(env))
+    .map_err(|e| js::throw(env, &e))?;
+  if let Some(list) = known {
+    return Ok(list);
+  }
   let token = crate::instance::ensure_token(env, cell).map_err(|_| Pending)?;
   let mut list = ptr::null_mut();
   // SAFETY: `token` is a live object; the key is a NUL-terminated string.
   let status =
     unsafe { sys::napi_get_named_property(env.raw(), token, c"values".as_ptr(), &mut list) };
   js::ok(env, status, "napi_get_named_property")?;
+  let weak = Ref::new(env, list, false).map_err(|_| Pending)?;
+  cell
+    .with(|ctx| {
+      let mut old = std::mem::replace(&mut ctx.data_mut().values, weak);
+      old.clear(env);
+    })
+    .map_err(|e| js::throw(env, &e))?;
   Ok(list)
 }
 
 /// Puts `v` in a slot of `cell`'s store token (reusing freed ones).
 fn put(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value) -> JsResult<Slot> {
   let list = values(env, cell)?;
-  let (freed, cleared) = cell
+  let (freed, cleared, index) = cell
     .with(|ctx| {
       let data = ctx.data_mut();
       let cleared =
         std::mem::take(&mut *data.freed_slots.lock().unwrap_or_else(|e| e.into_inner()));
-      (data.freed_slots.clone(), cleared)
-    })
-    .map_err(|e| js::throw(env, &e))?;
-  let undefined = js::undefined(env);
-  for &i in &cleared {
-    // SAFETY: `list` is a live array; `i` is an index it holds.
-    let status = unsafe { sys::napi_set_element(env.raw(), list, i, undefined) };
-    js::ok(env, status, "napi_set_element")?;
-  }
-  let index = cell
-    .with(|ctx| {
-      let data = ctx.data_mut();
-      data.free_slots.extend(cleared);
-      data.free_slots.pop().unwrap_or_else(|| {
+      data.free_slots.extend(&cleared);
+      let index = data.free_slots.pop().unwrap_or_else(|| {
         data.next_slot += 1;
         data.next_slot - 1
-      })
+      });
+      (data.freed_slots.clone(), cleared, index)
     })
     .map_err(|e| js::throw(env, &e))?;
+  // Let go of the values of freed slots (before one of them is reused).
+  if !cleared.is_empty() {
+    let undefined = js::undefined(env);
+    for &i in &cleared {
+      // SAFETY: `list` is a live array; `i` is an index it holds.
+      let status = unsafe { sys::napi_set_element(env.raw(), list, i, undefined) };
+      js::ok(env, status, "napi_set_element")?;
+    }
+  }
   // SAFETY: `list` is a live array and `v` a live handle.
   let status = unsafe { sys::napi_set_element(env.raw(), list, index, v) };
   js::ok(env, status, "napi_set_element")?;
