@@ -162,7 +162,7 @@ pub fn throw_into(
   value: sys::napi_value,
 ) -> JsResult<wasmtime::Error> {
   let parts = call_hook(env, ExnHook::ExceptionParts, &[value])?;
-  let (tag, args, remember) = if js::type_of(env, parts) == sys::ValueType::napi_undefined {
+  let (tag, args, is_exception) = if js::type_of(env, parts) == sys::ValueType::napi_undefined {
     // Any other JS value: JSTag, the value as payload.
     let tag = crate::tag::js_tag(env, cell)?;
     let arg = value::to_wasm(env, cell, value, &wasmtime::ValType::EXTERNREF)?;
@@ -183,7 +183,7 @@ pub fn throw_into(
       .collect::<JsResult<Vec<Arg>>>()?;
     (tag, args, true)
   };
-  let held = if remember {
+  let held = if is_exception {
     Some(Ref::new(env, value, true).map_err(|_| Pending)?)
   } else {
     None
@@ -199,7 +199,7 @@ pub fn throw_into(
       let exn = ExnRef::new(&mut *ctx, &pre, &tag, &fields)?;
       if let Some(held) = held {
         let owned = exn.to_owned_rooted(&mut *ctx)?;
-        ctx.data_mut().exceptions.push((owned, held));
+        remember(env, &mut ctx.data_mut().exceptions, owned, held);
       }
       Ok(ctx.throw::<()>(exn).unwrap_err())
     })
@@ -270,11 +270,30 @@ fn escaped(env: &Env, cell: &Rc<StoreCell>) -> JsResult<sys::napi_value> {
       let exception = call_hook(env, ExnHook::MakeException, &[tag, payload])?;
       let held = Ref::new(env, exception, true).map_err(|_| Pending)?;
       cell
-        .with(|ctx| ctx.data_mut().exceptions.push((owned, held)))
+        .with(|ctx| remember(env, &mut ctx.data_mut().exceptions, owned, held))
         .map_err(|e| js::throw(env, &e))?;
       Ok(exception)
     }
   }
+}
+
+/// Pairs remembered at most: a long call that throws through JS again and
+/// again keeps the newest (an older exception crossing once more would get
+/// a new `Exception` object).
+const REMEMBERED: usize = 1024;
+
+/// Remembers that `exn` is the JS exception `held`.
+fn remember(
+  env: &Env,
+  list: &mut Vec<(wasmtime::OwnedRooted<ExnRef>, Ref)>,
+  exn: wasmtime::OwnedRooted<ExnRef>,
+  held: Ref,
+) {
+  if list.len() >= REMEMBERED {
+    let (_, mut oldest) = list.remove(0);
+    oldest.clear(env);
+  }
+  list.push((exn, held));
 }
 
 /// Forgets the exceptions remembered for identity once no wasm of the
