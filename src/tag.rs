@@ -31,7 +31,7 @@ pub struct NativeTag {
 /// A tag type's parameter by its JS API name.
 fn param_type(name: &str) -> Option<ValType> {
   Some(match name {
-    "exnref" => ValType::NULLEXNREF,
+    "exnref" => ValType::EXNREF,
     "externref" => ValType::EXTERNREF,
     other => crate::global::val_type(other)?,
   })
