@@ -3,12 +3,15 @@
 
 declare namespace WebAssemblyMemoryRs {
   type AddressType = 'i32' | 'i64';
-  type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'anyfunc' | 'funcref';
+  type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'anyfunc' | 'funcref' | 'externref';
+  /** A tag's parameter types (v128 and exnref values cannot cross into JS). */
+  type TagValueType = ValueType | 'v128' | 'exnref';
   type ImportExportKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
   type BufferSource = ArrayBuffer | ArrayBufferView;
-  type ExportValue = Function | Global | Memory | Table;
+  type ExportValue = Function | Global | Memory | Table | Tag;
   type Exports = Readonly<Record<string, ExportValue>>;
-  type ImportValue = ExportValue | number | bigint;
+  /** (An immutable externref global may be imported from any JS value.) */
+  type ImportValue = ExportValue | number | bigint | unknown;
   type Imports = Record<string, Record<string, ImportValue>>;
 
   /** The descriptor of `new Memory(descriptor)`, sizes in 64 KiB pages. */
@@ -86,24 +89,48 @@ declare namespace WebAssemblyMemoryRs {
   interface GlobalDescriptor { value: ValueType; mutable?: boolean }
 
   class Global {
-    constructor(descriptor: GlobalDescriptor, value?: number | bigint | Function | null);
+    /** An externref global holds any JS value (undefined when none is given). */
+    constructor(descriptor: GlobalDescriptor, value?: unknown);
     /** @throws {TypeError} when set on an immutable global. */
-    value: number | bigint | Function | null;
-    valueOf(): number | bigint | Function | null;
+    value: unknown;
+    valueOf(): unknown;
     type(): { mutable: boolean; value: ValueType };
     readonly [Symbol.toStringTag]: 'WebAssembly.Global';
   }
 
-  interface TableDescriptor { element: 'anyfunc' | 'funcref'; initial: number; maximum?: number }
+  interface TableDescriptor { element: 'anyfunc' | 'funcref' | 'externref'; initial: number; maximum?: number }
 
+  /** Elements: exported functions or null (funcref); any JS value (externref, undefined by default). */
   class Table {
-    constructor(descriptor: TableDescriptor, value?: Function | null);
+    constructor(descriptor: TableDescriptor, value?: unknown);
     readonly length: number;
-    grow(delta: number, value?: Function | null): number;
-    set(index: number, value?: Function | null): void;
-    get(index: number): Function | null;
-    type(): { minimum: number; maximum?: number; element: 'anyfunc' };
+    grow(delta: number, value?: unknown): number;
+    set(index: number, value?: unknown): void;
+    get(index: number): unknown;
+    type(): { minimum: number; maximum?: number; element: 'anyfunc' | 'externref' };
     readonly [Symbol.toStringTag]: 'WebAssembly.Table';
+  }
+
+  interface TagType { parameters: ArrayLike<TagValueType> }
+
+  /** An exception tag (exception handling). Links into instances of any store. */
+  class Tag {
+    constructor(type: TagType);
+    /** Type reflection: `{ parameters }`. */
+    type(): { parameters: TagValueType[] };
+    readonly [Symbol.toStringTag]: 'WebAssembly.Tag';
+  }
+
+  interface ExceptionOptions { traceStack?: boolean }
+
+  /** A wasm exception as JS sees it; thrown by wasm, or by JS into wasm. */
+  class Exception {
+    constructor(exceptionTag: Tag, payload: ArrayLike<unknown>, options?: ExceptionOptions);
+    getArg(exceptionTag: Tag, index: number): unknown;
+    is(exceptionTag: Tag): boolean;
+    /** Own, when made with `traceStack: true`. */
+    readonly stack?: string;
+    readonly [Symbol.toStringTag]: 'WebAssembly.Exception';
   }
 
   class CompileError extends Error {}
@@ -134,6 +161,10 @@ declare const WebAssembly: {
   readonly Table: typeof WebAssemblyMemoryRs.Table;
   readonly Memory: typeof WebAssemblyMemoryRs.Memory;
   readonly Global: typeof WebAssemblyMemoryRs.Global;
+  readonly Tag: typeof WebAssemblyMemoryRs.Tag;
+  /** Where the running Node's built-in has it (Node 22+). */
+  readonly JSTag?: WebAssemblyMemoryRs.Tag;
+  readonly Exception: typeof WebAssemblyMemoryRs.Exception;
   readonly CompileError: typeof WebAssemblyMemoryRs.CompileError;
   readonly LinkError: typeof WebAssemblyMemoryRs.LinkError;
   readonly RuntimeError: typeof WebAssemblyMemoryRs.RuntimeError;

@@ -342,28 +342,35 @@ defineProperty(proto, SymbolCtor.toStringTag, {
   configurable: true,
 });
 
-const { operations, Module, Instance, Global, Table, CompileError, LinkError, RuntimeError } = require('./lib/namespace.js')({
+const {
+  operations, Module, Instance, Global, Table, Tag, Exception, JSTag, CompileError, LinkError, RuntimeError,
+} = require('./lib/namespace.js')({
   binding, isMemory, nativeOf, wrapMemory, bindMemory, enforceRangeUint32, isObject,
 });
 
-// The namespace object, in the built-in's order: operations (writable,
-// enumerable, configurable), then interfaces (not enumerable), and the class
-// string "WebAssembly".
+// The namespace object: the running Node's built-in keys that we have, in
+// its order (Node 20 puts the streaming functions before the classes, 22+
+// after; JSTag appears in 22): operations writable, enumerable and
+// configurable; interfaces not enumerable; JSTag also read-only; then the
+// class string "WebAssembly". Without a built-in (--jitless), Node 24's order.
+const interfaces = { Module, Instance, Table, Memory, Global, Tag, JSTag, Exception, CompileError, LinkError, RuntimeError };
+const defaultOrder = [
+  'compile', 'validate', 'instantiate', 'Module', 'Instance', 'Table', 'Memory', 'Global', 'Tag', 'JSTag',
+  'Exception', 'CompileError', 'LinkError', 'RuntimeError', 'compileStreaming', 'instantiateStreaming',
+];
+const builtinNamespace = globalThis.WebAssembly;
+const order = builtinNamespace && typeof builtinNamespace === 'object' && builtinNamespace !== module.exports
+  ? Object.getOwnPropertyNames(builtinNamespace)
+  : defaultOrder;
 const WebAssembly = {};
-for (const name of ['compile', 'validate', 'instantiate', 'compileStreaming', 'instantiateStreaming']) {
-  defineProperty(WebAssembly, name, { value: operations[name], writable: true, enumerable: true, configurable: true });
-}
-for (const [name, value] of [
-  ['Module', Module],
-  ['Instance', Instance],
-  ['Table', Table],
-  ['Memory', Memory],
-  ['Global', Global],
-  ['CompileError', CompileError],
-  ['LinkError', LinkError],
-  ['RuntimeError', RuntimeError],
-]) {
-  defineProperty(WebAssembly, name, { value, writable: true, enumerable: false, configurable: true });
+for (const name of order) {
+  if (Object.hasOwn(operations, name)) {
+    defineProperty(WebAssembly, name, { value: operations[name], writable: true, enumerable: true, configurable: true });
+  } else if (Object.hasOwn(interfaces, name)) {
+    defineProperty(WebAssembly, name, {
+      value: interfaces[name], writable: name !== 'JSTag', enumerable: false, configurable: true,
+    });
+  }
 }
 defineProperty(WebAssembly, SymbolCtor.toStringTag, {
   value: 'WebAssembly',

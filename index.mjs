@@ -6,5 +6,7 @@ const WebAssembly = createRequire(import.meta.url)('./index.js');
 export default WebAssembly;
 export const {
   compile, validate, instantiate, compileStreaming, instantiateStreaming,
-  Module, Instance, Table, Memory, Global, CompileError, LinkError, RuntimeError,
+  Module, Instance, Table, Memory, Global, Tag, Exception, CompileError, LinkError, RuntimeError,
 } = WebAssembly;
+// JSTag only where the running Node's built-in has it (undefined elsewhere).
+export const JSTag = WebAssembly.JSTag;

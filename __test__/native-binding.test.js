@@ -122,7 +122,7 @@ test('instantiateModule checks each import itself: count, kind, type', () => {
 });
 
 test('createGlobal and createTable check types, sizes and values themselves', () => {
-  for (const type of ['', 'i33', 'v128', 'externref']) {
+  for (const type of ['', 'i33', 'v128', 'exnref']) {
     assert.throws(() => binding.createGlobal(type, false), TypeError, type);
     assert.throws(() => binding.createTable(type, 1), TypeError, type);
   }
@@ -155,4 +155,15 @@ test('createGlobal and createTable check types, sizes and values themselves', ()
 test('setHooks insists on functions', () => {
   assert.throws(() => binding.setHooks({}), TypeError);
   assert.throws(() => binding.setHooks({ makeFunction: 1 }), TypeError);
+});
+
+test('createTag, setExceptionHooks and the Tag native check what they are given', () => {
+  assert.throws(() => binding.createTag(['i33']), TypeError);
+  assert.throws(() => binding.createTag(['exnref', 'v128', 'anyref']), TypeError);
+  for (const bad of [undefined, 1, 'i32', [1]]) assert.throws(() => binding.createTag(bad), Error, String(bad));
+  assert.deepStrictEqual(binding.createTag(['i32', 'externref', 'funcref', 'exnref']).parameters(),
+    ['i32', 'externref', 'funcref', 'exnref']);
+  assert.deepStrictEqual(binding.createJsTag().parameters(), ['externref']);
+  assert.throws(() => binding.setExceptionHooks({}), TypeError);
+  assert.throws(() => binding.setExceptionHooks({ makeTag: () => {}, makeException: 1 }), TypeError);
 });

@@ -80,6 +80,13 @@ for (const [name, WA] of impls) {
       for (const key of CONSTRUCTORS) assert.ok(!keys.includes(key), key);
     });
 
+    test('namespace: the built-in\'s own keys, in its order', () => {
+      assert.deepStrictEqual(Reflect.ownKeys(WA), Reflect.ownKeys(builtin));
+      for (const key of ['Tag', 'Exception', 'JSTag']) {
+        assert.strictEqual(Object.hasOwn(WA, key), Object.hasOwn(builtin, key), key);
+      }
+    });
+
     test('namespace functions: name, length, not constructors', () => {
       for (const key of FUNCTIONS) {
         assertFunctionName(WA[key], key);

@@ -126,6 +126,37 @@ const CASES = [
       return { ns: Number(process.hrtime.bigint() - t0), value: s };
     },
   },
+  {
+    // Issue 12: each crossing allocates an externref in wasmtime's GC heap.
+    name: 'call of an exported (externref) -> externref', n: 1_000_000, quickN: 100_000, rounds: 7, target: [0, 400],
+    run: (M, n, state) => {
+      if (!state.id) state.id = new M.Instance(new M.Module(globalThis.benchWasm.externref)).exports.id;
+      const id = state.id;
+      const object = {};
+      let same = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) if (id(object) === object) same++;
+      return { ns: Number(process.hrtime.bigint() - t0), value: same };
+    },
+  },
+  {
+    // Issue 12: a JS import throws a WebAssembly.Exception that wasm catches
+    // (legacy try/catch, which every Node's built-in compiles).
+    name: 'JS exception caught in wasm (round trip)', n: 100_000, quickN: 10_000, rounds: 7, target: [0, 5],
+    run: (M, n, state) => {
+      if (!state.c) {
+        const tag = new M.Tag({ parameters: ['i32'] });
+        const exception = new M.Exception(tag, [1]);
+        const imports = { m: { tag, f: () => { throw exception; } } };
+        state.c = new M.Instance(new M.Module(globalThis.benchWasm.exception), imports).exports.c;
+      }
+      const c = state.c;
+      let s = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) s += c(0);
+      return { ns: Number(process.hrtime.bigint() - t0), value: s };
+    },
+  },
 ];
 
 // The modules the wasm cases run, from their text (examples/memory.wat is
@@ -135,6 +166,9 @@ function benchModules() {
   globalThis.benchWasm = {
     accumulate: binding.parseWat(fs.readFileSync(path.join(__dirname, '..', 'examples', 'memory.wat'), 'utf8')),
     add: binding.parseWat('(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))'),
+    externref: binding.parseWat('(module (func (export "id") (param externref) (result externref) local.get 0))'),
+    exception: binding.parseWat(`(module (import "m" "tag" (tag $t (param i32))) (import "m" "f" (func $f (param i32)))
+      (func (export "c") (param i32) (result i32) try (result i32) local.get 0 call $f i32.const -1 catch $t end))`),
   };
 }
 

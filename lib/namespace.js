@@ -261,7 +261,8 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       const native = checkGlobal(this, 'set WebAssembly.Global.value');
       if (arguments.length < 1) throw new TypeError('set WebAssembly.Global.value: Argument 0 is required');
       native.set(v);
-      if (typeof v === 'function') this.#store = native.token();
+      // A function, or an externref's value kept by a store token.
+      if (typeof v === 'function' || this.#type === 'externref') this.#store = native.token();
     }
 
     // GlobalType type() (type-reflection proposal).
@@ -293,6 +294,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   const TableClass = class Table {
     #native;
     #store = null;
+    #element;
     constructor(descriptor) {
       const context = 'WebAssembly.Table()';
       const value = arguments[1];
@@ -300,6 +302,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (descriptor === kWrapTable) {
         this.#native = arguments[1];
         this.#store = arguments[2];
+        this.#element = this.#native.element();
         return;
       }
       // TableDescriptor members, in WebIDL's order: element, initial, maximum.
@@ -323,8 +326,8 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       }
       // 5-6. The initial value fills the table: with nothing to fill, V8
       // does not convert it, nor do we.
-      this.#native = binding.createTable(element === 'anyfunc' ? 'funcref' : element, initial, maximum,
-        initial === 0 ? undefined : value);
+      this.#element = element === 'anyfunc' ? 'funcref' : element;
+      this.#native = binding.createTable(this.#element, initial, maximum, initial === 0 ? undefined : value);
       this.#store = this.#native.token();
     }
 
@@ -337,13 +340,14 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       const context = 'WebAssembly.Table.grow()';
       const native = checkTable(this, context);
       const d = enforceRangeUint32(delta, context, 'Argument 0');
-      // A missing value is null; an explicit undefined is converted (a
-      // TypeError), as V8 does from Node 22 on (Node 20's took it as missing).
-      if (arguments.length >= 2 && value === undefined) {
+      // A missing value is the default (null; undefined for externref); an
+      // explicit undefined is converted (a TypeError for funcref), as V8
+      // does from Node 22 on (Node 20's took it as missing).
+      if (arguments.length >= 2 && value === undefined && this.#element === 'funcref') {
         throw new TypeError(`${context}: Argument 1 is invalid: ${kNotFunction}`);
       }
       const old = native.grow(d, value);
-      if (typeof value === 'function') this.#store = native.token();
+      if (typeof value === 'function' || this.#element === 'externref') this.#store = native.token();
       return old;
     }
 
@@ -355,12 +359,12 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       const i = enforceRangeUint32(index, context, 'Argument 0');
       // A missing value is null; V8 converts an explicit undefined (a
       // TypeError), after checking the index (a RangeError).
-      if (arguments.length >= 2 && value === undefined) {
+      if (arguments.length >= 2 && value === undefined && this.#element === 'funcref') {
         if (i >= native.length()) native.get(i);
         throw new TypeError(`${context}: Argument 1 is invalid for table: ${kNotFunction}`);
       }
       native.set(i, value);
-      if (typeof value === 'function') this.#store = native.token();
+      if (typeof value === 'function' || this.#element === 'externref') this.#store = native.token();
     }
 
     get(index) {
@@ -375,7 +379,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       const type = { minimum: native.length() };
       const maximum = native.maximum();
       if (maximum !== null) type.maximum = maximum;
-      type.element = 'anyfunc';
+      type.element = this.#element === 'funcref' ? 'anyfunc' : this.#element;
       return type;
     }
 
@@ -431,17 +435,15 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
           natives.push(v);
           break;
         case 'global':
-          // 3.5. A Global, or for an immutable global a Number, a BigInt or
-          // a reference (null, a function); the native side checks the type
-          // and mutability (LinkError).
-          if (isGlobal(v)) natives.push(globalNative(v));
-          else if (typeof v === 'number' || typeof v === 'bigint' || v === null || typeof v === 'function') {
-            natives.push(v);
-          } else {
-            throw new LinkError(
-              `${where}: global import must be a number, valid Wasm reference, or WebAssembly.Global object`,
-            );
-          }
+          // 3.5. A Global, or for an immutable global a value of its type
+          // (a Number, a BigInt, null, a function, anything for externref);
+          // the native side checks the type and mutability (LinkError).
+          natives.push(isGlobal(v) ? globalNative(v) : v);
+          break;
+        case 'tag':
+          // 3.8.1. If v does not implement Tag, throw a LinkError.
+          if (!isTag(v)) throw new LinkError(`${where}: tag import requires a WebAssembly.Tag`);
+          natives.push(tagNative(v));
           break;
         case 'memory':
           // 3.6.1. If v does not implement Memory, throw a LinkError.
@@ -528,6 +530,11 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   };
 
   const Instance = requireNew(InstanceClass, 'Instance');
+
+  // Tag, Exception, JSTag (lib/exception.js).
+  const { Tag, Exception, JSTag, isTag, tagNative } = require('./exception.js')({
+    binding, isObject, isExportedFunction: (value) => functionStores.has(value), RuntimeError, requireNew, shape,
+  });
 
   // ---------------------------------------------------------------------
   // Namespace functions (JS API §"The WebAssembly Namespace").
@@ -680,6 +687,9 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     Instance,
     Global,
     Table,
+    Tag,
+    Exception,
+    JSTag,
     CompileError,
     LinkError,
     RuntimeError,

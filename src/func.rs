@@ -15,10 +15,11 @@ use std::rc::Rc;
 use napi::{sys, Env};
 use wasmtime::{Caller, Func, FuncType, Trap, Val, ValRaw, ValType};
 
+use crate::exception;
 use crate::js::{self, Hook, JsResult, Pending, Scope};
 use crate::reclaim::Ref;
 use crate::store::{self, Data, StoreCell};
-use crate::value;
+use crate::value::{self, Arg, Out};
 
 /// What an exported function's JS objects call.
 pub struct Exported {
@@ -370,16 +371,16 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
   }
   // 1-5. ToWebAssemblyValue of each argument (may run user code: outside
   // the store).
-  let mut inline = [Val::I32(0); INLINE];
+  let mut inline: [Option<Arg>; INLINE] = Default::default();
   let mut heap = Vec::new();
-  let params: &mut [Val] = if exported.params.len() <= INLINE {
+  let params: &mut [Option<Arg>] = if exported.params.len() <= INLINE {
     &mut inline[..exported.params.len()]
   } else {
-    heap.resize(exported.params.len(), Val::I32(0));
+    heap.resize_with(exported.params.len(), || None);
     &mut heap
   };
   for ((slot, ty), &arg) in params.iter_mut().zip(&exported.params).zip(argv) {
-    *slot = value::to_wasm(env, &exported.cell, arg, ty)?;
+    *slot = Some(value::to_wasm(env, &exported.cell, arg, ty)?);
   }
   let slots = exported.params.len().max(exported.results.len());
   let mut raw_inline = [ValRaw::i32(0); INLINE];
@@ -390,43 +391,48 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
     raw_heap.resize(slots, ValRaw::i32(0));
     &mut raw_heap
   };
-  let mut results = [Val::I32(0); INLINE];
+  let mut results = [Out::Val(Val::I32(0)); INLINE];
   let mut results_heap = Vec::new();
   let outcome = exported
     .cell
     .with(|ctx| -> wasmtime::Result<()> {
-      for (slot, v) in raw.iter_mut().zip(params.iter()) {
-        *slot = match *v {
+      for (slot, v) in raw.iter_mut().zip(params.iter_mut()) {
+        *slot = match v.take() {
           // Numbers need no store (the common case, kept cheap).
-          Val::I32(i) => ValRaw::i32(i),
-          Val::I64(i) => ValRaw::i64(i),
-          Val::F32(bits) => ValRaw::f32(bits),
-          Val::F64(bits) => ValRaw::f64(bits),
-          ref other => other.to_raw(&mut *ctx)?,
+          Some(Arg::Val(Val::I32(i))) => ValRaw::i32(i),
+          Some(Arg::Val(Val::I64(i))) => ValRaw::i64(i),
+          Some(Arg::Val(Val::F32(bits))) => ValRaw::f32(bits),
+          Some(Arg::Val(Val::F64(bits))) => ValRaw::f64(bits),
+          Some(other) => other.into_val(ctx)?.to_raw(&mut *ctx)?,
+          None => ValRaw::i32(0),
         };
       }
       // SAFETY: `raw` holds one value per parameter, each converted to
       // the parameter's type (funcrefs of this store: `value::to_wasm`
-      // wraps others), and has room for every result.
+      // wraps others; externrefs rooted in this `with`'s scope), and has
+      // room for every result.
       unsafe {
         exported
           .func
           .call_unchecked(&mut *ctx, &mut *raw as *mut [ValRaw])
       }?;
-      let out: &mut [Val] = if exported.results.len() <= INLINE {
+      let out: &mut [Out] = if exported.results.len() <= INLINE {
         &mut results[..exported.results.len()]
       } else {
-        results_heap.resize(exported.results.len(), Val::I32(0));
+        results_heap.resize(exported.results.len(), Out::Val(Val::I32(0)));
         &mut results_heap
       };
       for ((slot, r), ty) in out.iter_mut().zip(raw.iter()).zip(&exported.results) {
         *slot = match ty {
-          ValType::I32 => Val::I32(r.get_i32()),
-          ValType::I64 => Val::I64(r.get_i64()),
-          ValType::F32 => Val::F32(r.get_f32()),
-          ValType::F64 => Val::F64(r.get_f64()),
-          // SAFETY: the call wrote a value of type `ty` into `r`.
-          _ => unsafe { Val::from_raw(&mut *ctx, *r, ty.clone()) },
+          ValType::I32 => Out::Val(Val::I32(r.get_i32())),
+          ValType::I64 => Out::Val(Val::I64(r.get_i64())),
+          ValType::F32 => Out::Val(Val::F32(r.get_f32())),
+          ValType::F64 => Out::Val(Val::F64(r.get_f64())),
+          _ => {
+            // SAFETY: the call wrote a value of type `ty` into `r`.
+            let val = unsafe { Val::from_raw(&mut *ctx, *r, ty.clone()) };
+            value::out(ctx, &val)?
+          }
         };
       }
       Ok(())
@@ -434,9 +440,12 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
     .map_err(|e| js::throw(env, &e))?;
   crate::memory::sync_grown(env);
   if let Err(e) = outcome {
-    return Err(failure(env, &exported.cell, &e));
+    let thrown = failure(env, &exported.cell, &e);
+    exception::settle(env, &exported.cell);
+    return Err(thrown);
   }
-  let results: &[Val] = if exported.results.len() <= INLINE {
+  exception::settle(env, &exported.cell);
+  let results: &[Out] = if exported.results.len() <= INLINE {
     &results[..exported.results.len()]
   } else {
     &results_heap
@@ -457,7 +466,7 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
 /// Throws what a failed wasm call (or instantiation) should: the JS
 /// exception an import threw, unchanged; `RangeError` for a stack overflow
 /// (as V8 does); `RuntimeError` for any other trap.
-pub fn failure(env: &Env, cell: &StoreCell, e: &wasmtime::Error) -> Pending {
+pub fn failure(env: &Env, cell: &Rc<StoreCell>, e: &wasmtime::Error) -> Pending {
   let pending = cell
     .with(|ctx| ctx.data_mut().pending.take())
     .ok()
@@ -472,10 +481,17 @@ pub fn failure(env: &Env, cell: &StoreCell, e: &wasmtime::Error) -> Pending {
       return js::rethrow(env, value);
     }
   }
+  if exception::is_thrown(e) {
+    return exception::escape(env, cell);
+  }
+  // Trap errors are marked so that wasm never catches them, even after
+  // they pass through JS.
   match e.downcast_ref::<Trap>() {
-    Some(Trap::StackOverflow) => js::throw_range(env, "Maximum call stack size exceeded"),
-    Some(trap) => js::throw_class(env, Hook::RuntimeError, trap_message(*trap)),
-    None => js::throw_class(env, Hook::RuntimeError, &format!("{e:#}")),
+    Some(Trap::StackOverflow) => {
+      exception::throw_trap(env, "Maximum call stack size exceeded", true)
+    }
+    Some(trap) => exception::throw_trap(env, trap_message(*trap), false),
+    None => exception::throw_trap(env, &format!("{e:#}"), false),
   }
 }
 
@@ -497,8 +513,10 @@ fn trap_message(trap: Trap) -> &'static str {
 }
 
 /// The body of every host function: calls the JS callable with the
-/// arguments as JS values and converts what it returns. A JS exception is
-/// stashed in the store and rethrown when the wasm call returns.
+/// arguments as JS values and converts what it returns. A JS exception
+/// becomes a wasm exception (`exception.rs`); a trap's error (and one that
+/// cannot be carried) is stashed in the store and rethrown unchanged when
+/// the wasm call returns, wasm unwinding as from a trap.
 fn host_call(
   caller: &mut Caller<'_, Data>,
   index: usize,
@@ -517,7 +535,19 @@ fn host_call(
     match call_js(&env, &cell, index, types, params, results) {
       Ok(()) => Ok(()),
       Err(Pending) => {
-        let held = js::take_exception(&env).and_then(|e| js::array(&env, &[e]).ok());
+        let mut thrown = js::take_exception(&env);
+        if let Some(value) = thrown {
+          if !exception::is_uncatchable(&env, value) {
+            match exception::throw_into(&env, &cell, value) {
+              Ok(error) => {
+                drop(scope);
+                return Err(error);
+              }
+              Err(Pending) => thrown = js::take_exception(&env),
+            }
+          }
+        }
+        let held = thrown.and_then(|e| js::array(&env, &[e]).ok());
         if let Some(holder) = held {
           if let Ok(r) = Ref::new(&env, holder, true) {
             let _ = cell.with(|ctx| {
@@ -555,14 +585,24 @@ fn call_js(
     .with(|ctx| ctx.data().callables[index].get(env))
     .map_err(|e| js::throw(env, &e))?
     .ok_or_else(|| js::throw(env, "an imported function was collected"))?;
-  let args = params
+  let outs = cell
+    .with(|ctx| {
+      params
+        .iter()
+        .map(|v| value::out(ctx, v))
+        .collect::<wasmtime::Result<Vec<_>>>()
+    })
+    .map_err(|e| js::throw(env, &e))?
+    .map_err(|e| js::throw(env, &format!("{e:#}")))?;
+  let args = outs
     .iter()
     .map(|v| value::to_js(env, cell, v))
     .collect::<JsResult<Vec<_>>>()?;
   let ret = js::call(env, callee, &args)?;
+  let mut converted = Vec::with_capacity(results.len());
   match results.len() {
     0 => {}
-    1 => results[0] = value::to_wasm(env, cell, ret, &types[0])?,
+    1 => converted.push(value::to_wasm(env, cell, ret, &types[0])?),
     n => {
       let list = js::call_hook(env, Hook::ToList, &[ret])?;
       let items = js::elements(env, list)?;
@@ -575,10 +615,25 @@ fn call_js(
           ),
         ));
       }
-      for ((slot, ty), item) in results.iter_mut().zip(types).zip(items) {
-        *slot = value::to_wasm(env, cell, item, ty)?;
+      for (ty, item) in types.iter().zip(items) {
+        converted.push(value::to_wasm(env, cell, item, ty)?);
       }
     }
+  }
+  // Externrefs are allocated in the import's own root scope (wasmtime's,
+  // around this host function), so that they outlive `with` until wasm
+  // has them.
+  let vals = cell
+    .with_unscoped(|ctx| {
+      converted
+        .into_iter()
+        .map(|a| a.into_val(ctx))
+        .collect::<wasmtime::Result<Vec<_>>>()
+    })
+    .map_err(|e| js::throw(env, &e))?
+    .map_err(|e| js::throw(env, &format!("{e:#}")))?;
+  for (slot, v) in results.iter_mut().zip(vals) {
+    *slot = v;
   }
   Ok(())
 }

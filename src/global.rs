@@ -7,7 +7,7 @@ use std::rc::Rc;
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue};
 use napi_derive::napi;
-use wasmtime::{Global, GlobalType, Mutability, Val, ValType};
+use wasmtime::{Global, GlobalType, Mutability, ValType};
 
 use crate::error::type_error;
 use crate::func;
@@ -36,6 +36,7 @@ pub fn val_type(name: &str) -> Option<ValType> {
     "f32" => ValType::F32,
     "f64" => ValType::F64,
     "funcref" | "anyfunc" => ValType::FUNCREF,
+    "externref" => ValType::EXTERNREF,
     _ => return None,
   })
 }
@@ -77,7 +78,8 @@ pub fn create_global(
   };
   let val = match &value {
     Some(v) => js::into_napi(value::to_wasm(&env, &cell, v.raw(), &ty))?,
-    None => value::default(&ty).ok_or_else(|| type_error(&env, "no default value"))?,
+    None => js::into_napi(value::default(&env, &cell, &ty))?
+      .ok_or_else(|| type_error(&env, "no default value"))?,
   };
   let mutability = if mutable {
     Mutability::Var
@@ -85,7 +87,10 @@ pub fn create_global(
     Mutability::Const
   };
   let global = cell
-    .with(|ctx| Global::new(&mut *ctx, GlobalType::new(ty, mutability), val))
+    .with(|ctx| {
+      let val = val.into_val(ctx)?;
+      Global::new(&mut *ctx, GlobalType::new(ty, mutability), val)
+    })
     .map_err(|e| crate::error::error(&env, e))?
     .map_err(|e| type_error(&env, format!("WebAssembly.Global(): {e:#}")))?;
   Ok(NativeGlobal {
@@ -111,14 +116,21 @@ impl NativeGlobal {
 }
 
 impl GlobalState {
-  /// Moves an unbound global into `target`'s store (its value is a number
-  /// or null: unbound globals hold no functions).
-  pub(crate) fn adopt(&mut self, target: &Rc<StoreCell>) -> Result<(), String> {
-    let (ty, val) = self
-      .cell
-      .with(|ctx| (self.global.ty(&*ctx), self.global.get(&mut *ctx)))?;
+  /// Moves an unbound global into `target`'s store (its value is a number,
+  /// null or an externref: unbound globals hold no functions).
+  pub(crate) fn adopt(&mut self, env: &Env, target: &Rc<StoreCell>) -> Result<(), String> {
+    let (ty, out) = self.cell.with(|ctx| {
+      let ty = self.global.ty(&*ctx);
+      let val = self.global.get(&mut *ctx);
+      (ty, value::out(ctx, &val))
+    })?;
+    let out = out.map_err(|e| format!("{e:#}"))?;
+    let arg = value::carry(env, &self.cell, target, &out, ty.content())?;
     let global = target
-      .with(|ctx| Global::new(&mut *ctx, ty, val))?
+      .with(|ctx| {
+        let val = arg.into_val(ctx)?;
+        Global::new(&mut *ctx, ty, val)
+      })?
       .map_err(|e| format!("{e:#}"))?;
     self.cell = target.clone();
     self.global = global;
@@ -139,8 +151,12 @@ impl NativeGlobal {
       let s = self.state.borrow();
       let val = s
         .cell
-        .with(|ctx| s.global.get(&mut *ctx))
-        .map_err(|e| crate::error::error(env, e))?;
+        .with(|ctx| {
+          let val = s.global.get(&mut *ctx);
+          value::out(ctx, &val)
+        })
+        .map_err(|e| crate::error::error(env, e))?
+        .map_err(|e| crate::error::error(env, format!("{e:#}")))?;
       (s.cell.clone(), val)
     };
     let v = js::into_napi(value::to_js(env, &cell, &val))?;
@@ -194,15 +210,18 @@ impl NativeGlobal {
     if let Some(target) = store_of(env, &value) {
       let mut s = self.state.borrow_mut();
       if !s.bound {
-        s.adopt(&target).map_err(|e| js::throw(env, &e))?;
+        s.adopt(env, &target).map_err(|e| js::throw(env, &e))?;
       }
     }
     // Not borrowed across the conversion: it may run user code.
     let cell = self.state.borrow().cell.clone();
-    let val: Val = value::to_wasm(env, &cell, value.raw(), &content)?;
+    let val = value::to_wasm(env, &cell, value.raw(), &content)?;
     let s = self.state.borrow();
     s.cell
-      .with(|ctx| s.global.set(&mut *ctx, val))
+      .with(|ctx| {
+        let val = val.into_val(ctx)?;
+        s.global.set(&mut *ctx, val)
+      })
       .map_err(|e| js::throw(env, &e))?
       .map_err(|e| js::throw_type(env, &format!("{e:#}")))
   }
@@ -217,6 +236,8 @@ pub fn type_name(ty: &ValType) -> String {
     ValType::F64 => "f64".into(),
     ValType::V128 => "v128".into(),
     ValType::Ref(r) if r.heap_type().is_func() => "funcref".into(),
-    ValType::Ref(_) => "externref".into(),
+    ValType::Ref(r) if r.heap_type().is_extern() => "externref".into(),
+    ValType::Ref(r) if r.heap_type().is_exn() => "exnref".into(),
+    ValType::Ref(_) => "anyref".into(),
   }
 }

@@ -17,6 +17,7 @@ use crate::module::{kind_name, NativeModule};
 use crate::reclaim::Ref;
 use crate::store::{self, StoreCell};
 use crate::table::NativeTable;
+use crate::tag::NativeTag;
 use crate::value;
 
 /// The JS object that stands for a store: every JS object that can call
@@ -38,8 +39,9 @@ pub fn token_of<'env>(env: &'env Env, cell: &Rc<StoreCell>) -> napi::Result<Opti
   Ok(token.map(|t| unsafe { Unknown::from_raw_unchecked(env.raw(), t) }))
 }
 
-/// Gives `cell`'s store a token if it has none yet.
-fn ensure_token(env: &Env, cell: &Rc<StoreCell>) -> napi::Result<sys::napi_value> {
+/// Gives `cell`'s store a token if it has none yet (instances, and the
+/// private stores of globals and tables that hold externrefs).
+pub(crate) fn ensure_token(env: &Env, cell: &Rc<StoreCell>) -> napi::Result<sys::napi_value> {
   if let Some(t) = cell
     .with(|ctx| ctx.data().token.get(env))
     .map_err(|e| crate::error::error(env, e))?
@@ -53,6 +55,10 @@ fn ensure_token(env: &Env, cell: &Rc<StoreCell>) -> napi::Result<sys::napi_value
   let mut object: Object = token.as_object(env);
   let keep = env.create_array(0)?;
   object.set_named_property("keep", keep)?;
+  // The JS values of the store's externrefs, by slot (value.rs): held by
+  // the token, so a cycle through them is ordinary JS garbage.
+  let values = env.create_array(0)?;
+  object.set_named_property("values", values)?;
   let raw = token.value;
   let weak = Ref::new(env, raw, false)?;
   cell
@@ -70,6 +76,7 @@ enum Import<'a> {
   Memory(&'a NativeMemory),
   Table(&'a NativeTable),
   Global(&'a NativeGlobal),
+  Tag(&'a NativeTag),
   /// A Number or BigInt for an immutable global.
   Value(sys::napi_value),
 }
@@ -77,7 +84,7 @@ enum Import<'a> {
 /// The native object behind `value` if it is an instance of class `T`.
 /// (napi-rs's own `FromNapiRef` works only inside generated argument
 /// conversion; the import values arrive inside an array.)
-fn class<T: TypeTag>(env: &Env, value: sys::napi_value) -> Option<&'static T> {
+pub(crate) fn class<T: TypeTag>(env: &Env, value: sys::napi_value) -> Option<&'static T> {
   if js::type_of(env, value) != sys::ValueType::napi_object {
     return None;
   }
@@ -147,8 +154,11 @@ pub fn instantiate_module<'env>(
       ExternType::Func(_) if js::type_of(env, raw) == sys::ValueType::napi_function => Ok(Import::Func(raw)),
       ExternType::Memory(_) => class::<NativeMemory>(env, raw).map(Import::Memory).ok_or(()),
       ExternType::Table(_) => class::<NativeTable>(env, raw).map(Import::Table).ok_or(()),
-      ExternType::Global(_) => match class::<NativeGlobal>(env, raw) {
+      ExternType::Tag(_) => crate::tag::unwrap(env, raw).map(Import::Tag).ok_or(()),
+      ExternType::Global(ty) => match class::<NativeGlobal>(env, raw) {
         Some(g) => Ok(Import::Global(g)),
+        // Any JS value is an externref.
+        None if ty.content().is_externref() => Ok(Import::Value(raw)),
         None => match js::type_of(env, raw) {
           sys::ValueType::napi_number
           | sys::ValueType::napi_bigint
@@ -211,7 +221,7 @@ pub fn instantiate_module<'env>(
       (Import::Table(t), _) => {
         let mut s = t.state.borrow_mut();
         if !s.bound {
-          s.adopt(&cell)
+          s.adopt(env, &cell)
             .map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e}")))?;
         }
         Extern::Table(s.table)
@@ -219,10 +229,24 @@ pub fn instantiate_module<'env>(
       (Import::Global(g), _) => {
         let mut s = g.state.borrow_mut();
         if !s.bound {
-          s.adopt(&cell)
+          s.adopt(env, &cell)
             .map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e}")))?;
         }
         Extern::Global(s.global)
+      }
+      (Import::Tag(t), ExternType::Tag(ty)) => {
+        let tag = js::into_napi(t.tag_in(env, &cell))?;
+        let given: Vec<_> = t.params().to_vec();
+        let wanted: Vec<_> = ty.ty().params().collect();
+        let same = given.len() == wanted.len()
+          && given
+            .iter()
+            .zip(&wanted)
+            .all(|(a, b)| wasmtime::ValType::eq(a, b));
+        if !same {
+          return Err(link_error(env, format!("WebAssembly.Instance(): Import {name}: imported tag does not match the expected type")));
+        }
+        Extern::Tag(tag)
       }
       (Import::Value(v), ExternType::Global(ty)) => {
         if ty.mutability() == Mutability::Var {
@@ -240,6 +264,7 @@ pub fn instantiate_module<'env>(
           wasmtime::ValType::Ref(r) if r.heap_type().is_func() => {
             given == sys::ValueType::napi_null || func::unwrap(env, *v).is_some()
           }
+          wasmtime::ValType::Ref(r) if r.heap_type().is_extern() => true,
           _ => false,
         };
         if !fits {
@@ -247,7 +272,10 @@ pub fn instantiate_module<'env>(
         }
         let val = js::into_napi(value::to_wasm(env, &cell, *v, &content))?;
         let global = cell
-          .with(|ctx| Global::new(&mut *ctx, GlobalType::new(content, Mutability::Const), val))
+          .with(|ctx| {
+            let val = val.into_val(ctx)?;
+            Global::new(&mut *ctx, GlobalType::new(content, Mutability::Const), val)
+          })
           .map_err(|e| crate::error::error(env, e))?
           .map_err(|e| link_error(env, format!("WebAssembly.Instance(): Import {name}: {e:#}")))?;
         Extern::Global(global)
@@ -278,6 +306,9 @@ pub fn instantiate_module<'env>(
       .map_err(|e| crate::error::error(env, e))?;
   }
   crate::memory::sync_grown(env);
+  if outcome.is_ok() {
+    crate::exception::settle(env, &cell);
+  }
   let instance = match outcome {
     Ok(instance) => instance,
     Err(e) => {
@@ -287,8 +318,10 @@ pub fn instantiate_module<'env>(
       let has_pending = cell
         .with(|ctx| ctx.data().pending.is_some())
         .unwrap_or(false);
-      if is_trap || has_pending {
-        return Err(js::into_napi::<()>(Err(func::failure(env, &cell, &e))).unwrap_err());
+      if is_trap || has_pending || crate::exception::is_thrown(&e) {
+        let thrown = func::failure(env, &cell, &e);
+        crate::exception::settle(env, &cell);
+        return Err(js::into_napi::<()>(Err(thrown)).unwrap_err());
       }
       if crate::mapping::take_create_failed() {
         // V8's class and words for running out of memory here.
@@ -330,6 +363,7 @@ impl<T> IntoOkOrLink<T> for Result<T, ()> {
         ExternType::Func(_) => "function import requires a callable".to_owned(),
         ExternType::Memory(_) => "memory import must be a WebAssembly.Memory object".to_owned(),
         ExternType::Table(_) => "table import requires a WebAssembly.Table".to_owned(),
+        ExternType::Tag(_) => "tag import requires a WebAssembly.Tag".to_owned(),
         other => format!("{} imports are not supported", kind_name(other)),
       };
       link_error(
@@ -375,7 +409,7 @@ fn exports(
           Extern::SharedMemory(m) => crate::memory::exported_shared(env, m)?,
           Extern::Table(table) => into_raw(env, NativeTable::bound(cell, table))?,
           Extern::Global(global) => into_raw(env, NativeGlobal::bound(cell, global))?,
-          Extern::Tag(_) => js::null(env),
+          Extern::Tag(tag) => crate::tag::to_js(env, cell, tag)?,
         }
       }
     };

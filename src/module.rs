@@ -35,11 +35,20 @@ pub struct NativeModule {
 fn compile(bytes: &[u8]) -> Result<NativeModule, String> {
   let engine = crate::engine::engine()?;
   let module = crate::cache::load_or_compile(engine, bytes, || {
-    let original = || Module::new(engine, bytes).map_err(|e| format!("{e:#}"));
-    match crate::data_init::merge_data_segments(bytes) {
-      // An invalid module is reported on its own bytes, not the rewrite.
-      Some(merged) => Module::new(engine, &merged).or_else(|_| original()),
-      None => original(),
+    // Data segments merged (data_init.rs) where that pays; an invalid
+    // module is reported on its own bytes, not on the rewrite.
+    let plain = |bytes: &[u8]| match crate::data_init::merge_data_segments(bytes) {
+      Some(merged) => Module::new(engine, &merged).or_else(|_| Module::new(engine, bytes)),
+      None => Module::new(engine, bytes),
+    };
+    match plain(bytes) {
+      Ok(module) => Ok(module),
+      // Legacy exception handling: rewritten, then compiled (src/legacy.rs).
+      Err(e) if crate::legacy::is_legacy_error(&format!("{e:#}")) => {
+        let rewritten = crate::legacy::translate(bytes).map_err(|_| format!("{e:#}"))?;
+        plain(&rewritten).map_err(|e| format!("{e:#}"))
+      }
+      Err(e) => Err(format!("{e:#}")),
     }
   })?;
   let mut export_indices = Vec::new();
@@ -123,7 +132,15 @@ fn pending() -> napi::Error {
 /// True if `bytes` are a valid module for this build.
 #[napi]
 pub fn validate_module(bytes: Uint8Array) -> bool {
-  crate::engine::engine().is_ok_and(|engine| Module::validate(engine, &bytes).is_ok())
+  let Ok(engine) = crate::engine::engine() else {
+    return false;
+  };
+  match Module::validate(engine, &bytes) {
+    Ok(()) => true,
+    Err(e) if crate::legacy::is_legacy_error(&format!("{e:#}")) => crate::legacy::translate(&bytes)
+      .is_ok_and(|rewritten| Module::validate(engine, &rewritten).is_ok()),
+    Err(_) => false,
+  }
 }
 
 #[napi]

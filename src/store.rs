@@ -21,9 +21,10 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
+use std::sync::{Arc, Mutex};
 
 use napi::{sys, Env};
-use wasmtime::{AsContextMut, Caller, Store, StoreContextMut};
+use wasmtime::{AsContextMut, Caller, ExnRef, OwnedRooted, RootScope, Store, StoreContextMut, Tag};
 
 use crate::reclaim::Ref;
 
@@ -53,6 +54,27 @@ pub struct Data {
   pub wrappers: HashMap<usize, (std::rc::Weak<crate::func::Exported>, wasmtime::Func)>,
   /// This store's `NativeStore` token (weak).
   pub token: Ref,
+  /// Indexes into the token's `values` array that externrefs released
+  /// when wasmtime's collector dropped them (`value::Slot`), to be cleared
+  /// from JS (a drop runs inside the collector, where JS cannot run).
+  pub freed_slots: Arc<Mutex<Vec<u32>>>,
+  /// Cleared indexes of `values`, ready for reuse.
+  pub free_slots: Vec<u32>,
+  /// The length of `values`.
+  pub next_slot: u32,
+  /// The token's `values` array (weak: the token holds it).
+  pub values: Ref,
+  /// The JS `Tag` object of each wasmtime tag of this store that JS has
+  /// seen (strong: tag objects hold nothing of the store).
+  pub tags: Vec<(Tag, Ref)>,
+  /// This store's instance of `WebAssembly.JSTag` (type `[externref]`),
+  /// which also carries JS values that are not `WebAssembly.Exception`s
+  /// through wasm.
+  pub js_tag: Option<Tag>,
+  /// Wasm exceptions and the JS `Exception` objects they stand for, so
+  /// that one exception crossing to JS again is the same object. Held
+  /// until the outermost call into the store returns.
+  pub exceptions: Vec<(OwnedRooted<ExnRef>, Ref)>,
 }
 
 impl Data {
@@ -76,7 +98,14 @@ impl Drop for Data {
     for r in self.callables.iter_mut().chain(self.functions.values_mut()) {
       r.clear(&env);
     }
+    for (_, r) in self.tags.iter_mut() {
+      r.clear(&env);
+    }
+    for (_, r) in self.exceptions.iter_mut() {
+      r.clear(&env);
+    }
     self.token.clear(&env);
+    self.values.clear(&env);
   }
 }
 
@@ -107,6 +136,13 @@ impl StoreCell {
           foreign: HashMap::new(),
           wrappers: HashMap::new(),
           token: Ref::none(),
+          freed_slots: Arc::default(),
+          free_slots: Vec::new(),
+          next_slot: 0,
+          values: Ref::none(),
+          tags: Vec::new(),
+          js_tag: None,
+          exceptions: Vec::new(),
         },
       )),
       entered: Cell::new(std::ptr::null_mut()),
@@ -116,7 +152,8 @@ impl StoreCell {
   /// Runs `f` with the store: through the running import's `Caller` if
   /// wasm of this store is on the stack, else by borrowing it. `f` must not
   /// call JS except by calling wasm (whose imports re-enter through
-  /// [`StoreCell::enter`]).
+  /// [`StoreCell::enter`]). GC references `f` roots are unrooted when it
+  /// returns (a root scope): none may escape it.
   ///
   /// # Errors
   /// Fails if the store is borrowed with no import running: a bug, reported
@@ -128,14 +165,38 @@ impl StoreCell {
       // import's host function on this thread, to the context made from the
       // `Caller` wasmtime gave it; we are inside that function (nested,
       // through JS), and each `with` makes the only live reference to it.
-      return Ok(f(unsafe { &mut *entered }));
+      let mut scope = RootScope::new(unsafe { &mut *entered });
+      return Ok(f(&mut scope.as_context_mut()));
     }
     let mut store = self
       .store
       .try_borrow_mut()
       .map_err(|_| "the wasm store is busy (re-entered without an import)".to_owned())?;
-    let mut ctx = store.as_context_mut();
-    Ok(f(&mut ctx))
+    let mut scope = RootScope::new(store.as_context_mut());
+    Ok(f(&mut scope.as_context_mut()))
+  }
+
+  /// Like [`StoreCell::with`], without a root scope: for an import's
+  /// results, which must stay rooted until wasmtime has taken them (its own
+  /// scope around the host function unroots them).
+  ///
+  /// # Errors
+  /// As [`StoreCell::with`].
+  pub fn with_unscoped<R>(
+    &self,
+    f: impl FnOnce(&mut StoreContextMut<'_, Data>) -> R,
+  ) -> Result<R, String> {
+    let entered = self.entered.get();
+    if entered.is_null() {
+      return self.with(f);
+    }
+    // SAFETY: as in `with`.
+    Ok(f(unsafe { &mut *entered }))
+  }
+
+  /// Whether wasm of this store is on the stack (a call is running).
+  pub fn is_entered(&self) -> bool {
+    !self.entered.get().is_null()
   }
 
   /// Runs `f` (an import's body) with `caller` registered as the way into

@@ -7,13 +7,13 @@ use std::rc::Rc;
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsValue};
 use napi_derive::napi;
-use wasmtime::{Ref, RefType, Table, TableType, Val};
+use wasmtime::{Ref, RefType, Table, TableType, Val, ValType};
 
 use crate::error::{range_error, type_error, whole};
 use crate::global::store_of;
 use crate::js::{self, JsResult};
 use crate::store::StoreCell;
-use crate::value;
+use crate::value::{self, Arg};
 
 /// The most elements a table may have (V8's limit, so that programs
 /// behave alike).
@@ -46,12 +46,16 @@ pub fn create_table(
   maximum: Option<f64>,
   value: Unknown,
 ) -> napi::Result<NativeTable> {
-  if element != "funcref" && element != "anyfunc" {
-    return Err(type_error(
-      &env,
-      format!("WebAssembly.Table(): element type '{element}' is not supported by this build"),
-    ));
-  }
+  let element_type = match element.as_str() {
+    "funcref" | "anyfunc" => RefType::FUNCREF,
+    "externref" => RefType::EXTERNREF,
+    _ => {
+      return Err(type_error(
+        &env,
+        format!("WebAssembly.Table(): element type '{element}' is not supported by this build"),
+      ))
+    }
+  };
   let initial = whole(&env, "initial", initial, MAX_ELEMENTS)?;
   let maximum = match maximum {
     Some(m) => Some(whole(&env, "maximum", m, u64::from(u32::MAX))?),
@@ -69,13 +73,13 @@ pub fn create_table(
     Some(cell) => cell,
     None => StoreCell::new(&env).map_err(|e| crate::error::error(&env, e))?,
   };
-  let init = match &value {
-    Some(v) => js::into_napi(element_of(&env, &cell, v))?,
-    None => Ref::Func(None),
-  };
-  let ty = TableType::new(RefType::FUNCREF, initial as u32, maximum.map(|m| m as u32));
+  let init = js::into_napi(element_of(&env, &cell, value.as_ref(), &element_type))?;
+  let ty = TableType::new(element_type, initial as u32, maximum.map(|m| m as u32));
   let table = cell
-    .with(|ctx| Table::new(&mut *ctx, ty, init))
+    .with(|ctx| {
+      let init = as_ref(init.into_val(ctx)?)?;
+      Table::new(&mut *ctx, ty, init)
+    })
     .map_err(|e| crate::error::error(&env, e))?
     .map_err(|e| range_error(&env, format!("WebAssembly.Table(): {e:#}")))?;
   Ok(NativeTable {
@@ -83,11 +87,34 @@ pub fn create_table(
   })
 }
 
-/// ToWebAssemblyValue(v, funcref) as a table element.
-fn element_of(env: &Env, cell: &Rc<StoreCell>, value: &Unknown) -> JsResult<Ref> {
-  match value::to_wasm(env, cell, value.raw(), &wasmtime::ValType::FUNCREF)? {
-    Val::FuncRef(f) => Ok(Ref::Func(f)),
-    _ => Err(js::throw_type(env, "not a function")),
+/// ToWebAssemblyValue(v, element type) as a table element; a missing
+/// value is the type's default (null for funcref, undefined for externref).
+fn element_of(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  value: Option<&Unknown>,
+  ty: &RefType,
+) -> JsResult<Arg> {
+  let ty = ValType::Ref(ty.clone());
+  match value {
+    Some(v) => value::to_wasm(env, cell, v.raw(), &ty),
+    None => value::default(env, cell, &ty)?.ok_or_else(|| js::throw_type(env, "no default value")),
+  }
+}
+
+/// A table element as a wasmtime `Ref`.
+fn as_ref(val: Val) -> wasmtime::Result<Ref> {
+  val
+    .ref_()
+    .ok_or_else(|| wasmtime::Error::msg("not a reference"))
+}
+
+/// The JS API name of a table's element type (for messages).
+fn element_name(ty: &RefType) -> &'static str {
+  if ty.heap_type().is_extern() {
+    "externref"
+  } else {
+    "funcref"
   }
 }
 
@@ -105,19 +132,46 @@ impl NativeTable {
 }
 
 impl TableState {
-  /// Moves an unbound table (all null: unbound tables hold no functions)
-  /// into `target`'s store.
-  pub(crate) fn adopt(&mut self, target: &Rc<StoreCell>) -> Result<(), String> {
-    let (ty, size) = self
-      .cell
-      .with(|ctx| (self.table.ty(&*ctx), self.table.size(&*ctx)))?;
+  /// Moves an unbound table into `target`'s store (its elements are null
+  /// or externrefs: unbound tables hold no functions).
+  pub(crate) fn adopt(&mut self, env: &Env, target: &Rc<StoreCell>) -> Result<(), String> {
+    let (ty, outs) = self.cell.with(|ctx| {
+      let ty = self.table.ty(&*ctx);
+      let size = self.table.size(&*ctx);
+      let outs = (0..size)
+        .map(|i| {
+          let element = self.table.get(&mut *ctx, i).unwrap_or(Ref::Func(None));
+          value::out(ctx, &Val::from(element))
+        })
+        .collect::<wasmtime::Result<Vec<_>>>();
+      (ty, outs)
+    })?;
+    let outs = outs.map_err(|e| format!("{e:#}"))?;
+    let element = ty.element().clone();
+    let content = ValType::Ref(element.clone());
+    let args = outs
+      .iter()
+      .map(|o| value::carry(env, &self.cell, target, o, &content))
+      .collect::<Result<Vec<_>, String>>()?;
     let ty = TableType::new(
-      RefType::FUNCREF,
-      size as u32,
+      element.clone(),
+      outs.len() as u32,
       ty.maximum().map(|m| m as u32),
     );
+    let null = if element.heap_type().is_extern() {
+      Ref::Extern(None)
+    } else {
+      Ref::Func(None)
+    };
     let table = target
-      .with(|ctx| Table::new(&mut *ctx, ty, Ref::Func(None)))?
+      .with(|ctx| {
+        let table = Table::new(&mut *ctx, ty, null)?;
+        for (i, arg) in args.into_iter().enumerate() {
+          let element = as_ref(arg.into_val(ctx)?)?;
+          table.set(&mut *ctx, i as u64, element)?;
+        }
+        Ok::<_, wasmtime::Error>(table)
+      })?
       .map_err(|e| format!("{e:#}"))?;
     self.cell = target.clone();
     self.table = table;
@@ -157,30 +211,30 @@ impl NativeTable {
   #[napi]
   pub fn get<'env>(&self, env: &'env Env, index: f64) -> napi::Result<Unknown<'env>> {
     let index = whole(env, "index", index, u64::from(u32::MAX))?;
-    let (cell, element) = {
+    let (cell, element, name) = {
       let s = self.state.borrow();
       let e = s
         .cell
-        .with(|ctx| s.table.get(&mut *ctx, index))
+        .with(|ctx| {
+          let name = element_name(s.table.ty(&*ctx).element());
+          let out = s
+            .table
+            .get(&mut *ctx, index)
+            .map(|r| value::out(ctx, &Val::from(r)));
+          (out, name)
+        })
         .map_err(|e| crate::error::error(env, e))?;
-      (s.cell.clone(), e)
+      (s.cell.clone(), e.0, e.1)
     };
     let Some(element) = element else {
       return Err(range_error(
         env,
-        format!("WebAssembly.Table.get(): invalid address {index} in funcref table"),
+        format!("WebAssembly.Table.get(): invalid address {index} in {name} table"),
       ));
     };
-    let func = match element {
-      Ref::Func(f) => f,
-      _ => {
-        return Err(type_error(
-          env,
-          "WebAssembly.Table.get(): unsupported element type",
-        ))
-      }
-    };
-    let v = js::into_napi(value::to_js(env, &cell, &Val::FuncRef(func)))?;
+    let element =
+      element.map_err(|e| type_error(env, format!("WebAssembly.Table.get(): {e:#}")))?;
+    let v = js::into_napi(value::to_js(env, &cell, &element))?;
     // SAFETY: `v` is a live handle of this call's scope.
     Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), v) })
   }
@@ -194,27 +248,35 @@ impl NativeTable {
   pub fn set(&self, env: Env, index: f64, value: Unknown) -> napi::Result<()> {
     let index = whole(&env, "index", index, u64::from(u32::MAX))?;
     // The index is checked before the value is converted (as V8 does).
-    let size = {
+    let (size, name) = {
       let s = self.state.borrow();
       s.cell
-        .with(|ctx| s.table.size(&*ctx))
+        .with(|ctx| {
+          (
+            s.table.size(&*ctx),
+            element_name(s.table.ty(&*ctx).element()),
+          )
+        })
         .map_err(|e| crate::error::error(&env, e))?
     };
     if index >= size {
       return Err(range_error(
         &env,
-        format!("WebAssembly.Table.set(): invalid address {index} in funcref table of size {size}"),
+        format!("WebAssembly.Table.set(): invalid address {index} in {name} table of size {size}"),
       ));
     }
     let element = js::into_napi(self.element(&env, value))?;
     let s = self.state.borrow();
     s.cell
-      .with(|ctx| s.table.set(&mut *ctx, index, element))
+      .with(|ctx| {
+        let element = as_ref(element.into_val(ctx)?)?;
+        s.table.set(&mut *ctx, index, element)
+      })
       .map_err(|e| crate::error::error(&env, e))?
       .map_err(|_| {
         range_error(
           &env,
-          format!("WebAssembly.Table.set(): invalid address {index} in funcref table"),
+          format!("WebAssembly.Table.set(): invalid address {index} in {name} table"),
         )
       })
   }
@@ -240,7 +302,10 @@ impl NativeTable {
     }
     let old = s
       .cell
-      .with(|ctx| s.table.grow(&mut *ctx, delta, element))
+      .with(|ctx| {
+        let element = as_ref(element.into_val(ctx)?)?;
+        s.table.grow(&mut *ctx, delta, element)
+      })
       .map_err(|e| crate::error::error(&env, e))?
       .map_err(|_| {
         range_error(
@@ -249,6 +314,17 @@ impl NativeTable {
         )
       })?;
     Ok(old as f64)
+  }
+
+  /// The element type's JS API name: `funcref` or `externref`.
+  #[napi(js_name = "element")]
+  pub fn element_type(&self) -> napi::Result<String> {
+    let s = self.state.borrow();
+    let name = s
+      .cell
+      .with(|ctx| element_name(s.table.ty(&*ctx).element()))
+      .map_err(napi::Error::from_reason)?;
+    Ok(name.to_owned())
   }
 
   /// The `NativeStore` token of the store this table is bound to.
@@ -261,20 +337,24 @@ impl NativeTable {
 impl NativeTable {
   /// `value` as an element; a function of another store binds an unbound
   /// table to that store first.
-  fn element(&self, env: &Env, value: Unknown) -> JsResult<Ref> {
+  fn element(&self, env: &Env, value: Unknown) -> JsResult<Arg> {
     // Undefined is "missing" (napi-rs would turn null into None too, which
     // must not be: null converts, to 0 or to a null reference).
     let value = Some(value).filter(|v| v.get_type().ok() != Some(napi::ValueType::Undefined));
-    let Some(value) = value else {
-      return Ok(Ref::Func(None));
-    };
-    if let Some(target) = store_of(env, &value) {
+    if let Some(target) = value.as_ref().and_then(|v| store_of(env, v)) {
       let mut s = self.state.borrow_mut();
       if !s.bound {
-        s.adopt(&target).map_err(|e| js::throw(env, &e))?;
+        s.adopt(env, &target).map_err(|e| js::throw(env, &e))?;
       }
     }
-    let cell = self.state.borrow().cell.clone();
-    element_of(env, &cell, &value)
+    let (cell, ty) = {
+      let s = self.state.borrow();
+      let ty = s
+        .cell
+        .with(|ctx| s.table.ty(&*ctx).element().clone())
+        .map_err(|e| js::throw(env, &e))?;
+      (s.cell.clone(), ty)
+    };
+    element_of(env, &cell, value.as_ref(), &ty)
   }
 }

@@ -2,26 +2,166 @@
 
 use std::ptr;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use napi::{sys, Env};
-use wasmtime::{Val, ValType};
+use wasmtime::{ExternRef, StoreContextMut, Val, ValType};
 
 use crate::func;
 use crate::js::{self, Hook, JsResult, Pending};
-use crate::store::StoreCell;
+use crate::reclaim::Ref;
+use crate::store::{Data, StoreCell};
 
-/// ToWebAssemblyValue(`v`, `ty`) in the store of `cell`. May run user code
+/// A value converted from JS, ready to enter the store: numbers and
+/// funcrefs as wasmtime values; an externref as the slot that holds its JS
+/// value, turned into an `ExternRef` by [`Arg::into_val`] inside the store
+/// (GC references live only within one `StoreCell::with`).
+pub enum Arg {
+  Val(Val),
+  Extern(Option<Slot>),
+}
+
+impl Arg {
+  /// The wasmtime value, allocating the externref in `ctx`'s store.
+  ///
+  /// # Errors
+  /// Fails if wasmtime's GC heap cannot hold one more externref.
+  pub fn into_val(self, ctx: &mut StoreContextMut<'_, Data>) -> wasmtime::Result<Val> {
+    Ok(match self {
+      Arg::Val(v) => v,
+      Arg::Extern(None) => Val::ExternRef(None),
+      Arg::Extern(Some(slot)) => Val::ExternRef(Some(ExternRef::new(&mut *ctx, slot)?)),
+    })
+  }
+}
+
+/// A value leaving the store, ready for ToJSValue: an externref by the
+/// index of its JS value in the token's `values` array.
+#[derive(Clone, Copy)]
+pub enum Out {
+  Val(Val),
+  Extern(Option<u32>),
+  /// A reference JS cannot see (exnref, GC references).
+  Opaque,
+}
+
+/// `val` as an [`Out`] (inside the store, before `val`'s roots go).
+///
+/// # Errors
+/// Fails if an externref's host data is not one of ours (it always is:
+/// only `Arg::into_val` makes them).
+pub fn out(ctx: &mut StoreContextMut<'_, Data>, val: &Val) -> wasmtime::Result<Out> {
+  Ok(match val {
+    Val::I32(_) | Val::I64(_) | Val::F32(_) | Val::F64(_) | Val::V128(_) | Val::FuncRef(_) => {
+      Out::Val(*val)
+    }
+    Val::ExternRef(None) => Out::Extern(None),
+    Val::ExternRef(Some(r)) => {
+      let data = r.data(&*ctx)?;
+      let slot = data
+        .and_then(|d| d.downcast_ref::<Slot>())
+        .ok_or_else(|| wasmtime::Error::msg("an externref this library did not make"))?;
+      Out::Extern(Some(slot.index))
+    }
+    _ => Out::Opaque,
+  })
+}
+
+/// The host data of each externref: the index of its JS value in the
+/// store token's `values` array. Dropped by wasmtime's collector when wasm
+/// can no longer reach the externref; the index is then freed.
+pub struct Slot {
+  index: u32,
+  freed: Arc<Mutex<Vec<u32>>>,
+}
+
+impl Drop for Slot {
+  fn drop(&mut self) {
+    self
+      .freed
+      .lock()
+      .unwrap_or_else(|e| e.into_inner())
+      .push(self.index);
+  }
+}
+
+/// The token's `values` array (the JS side of externrefs).
+fn values(env: &Env, cell: &Rc<StoreCell>) -> JsResult<sys::napi_value> {
+  let known = cell
+    .with(|ctx| ctx.data().values.get(env))
+    .map_err(|e| js::throw(env, &e))?;
+  if let Some(list) = known {
+    return Ok(list);
+  }
+  let token = crate::instance::ensure_token(env, cell).map_err(|_| Pending)?;
+  let mut list = ptr::null_mut();
+  // SAFETY: `token` is a live object; the key is a NUL-terminated string.
+  let status =
+    unsafe { sys::napi_get_named_property(env.raw(), token, c"values".as_ptr(), &mut list) };
+  js::ok(env, status, "napi_get_named_property")?;
+  let weak = Ref::new(env, list, false).map_err(|_| Pending)?;
+  cell
+    .with(|ctx| {
+      let mut old = std::mem::replace(&mut ctx.data_mut().values, weak);
+      old.clear(env);
+    })
+    .map_err(|e| js::throw(env, &e))?;
+  Ok(list)
+}
+
+/// Puts `v` in a slot of `cell`'s store token (reusing freed ones).
+fn put(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value) -> JsResult<Slot> {
+  let list = values(env, cell)?;
+  let (freed, cleared, index) = cell
+    .with(|ctx| {
+      let data = ctx.data_mut();
+      let cleared =
+        std::mem::take(&mut *data.freed_slots.lock().unwrap_or_else(|e| e.into_inner()));
+      data.free_slots.extend(&cleared);
+      let index = data.free_slots.pop().unwrap_or_else(|| {
+        data.next_slot += 1;
+        data.next_slot - 1
+      });
+      (data.freed_slots.clone(), cleared, index)
+    })
+    .map_err(|e| js::throw(env, &e))?;
+  // Let go of the values of freed slots (before one of them is reused).
+  if !cleared.is_empty() {
+    let undefined = js::undefined(env);
+    for &i in &cleared {
+      // SAFETY: `list` is a live array; `i` is an index it holds.
+      let status = unsafe { sys::napi_set_element(env.raw(), list, i, undefined) };
+      js::ok(env, status, "napi_set_element")?;
+    }
+  }
+  // SAFETY: `list` is a live array and `v` a live handle.
+  let status = unsafe { sys::napi_set_element(env.raw(), list, index, v) };
+  js::ok(env, status, "napi_set_element")?;
+  Ok(Slot { index, freed })
+}
+
+/// The JS value in slot `index` of `cell`'s store.
+fn slot_value(env: &Env, cell: &Rc<StoreCell>, index: u32) -> JsResult<sys::napi_value> {
+  let list = values(env, cell)?;
+  let mut out = ptr::null_mut();
+  // SAFETY: `list` is a live array.
+  let status = unsafe { sys::napi_get_element(env.raw(), list, index, &mut out) };
+  js::ok(env, status, "napi_get_element")?;
+  Ok(out)
+}
+
+/// ToWebAssemblyValue(`v`, `ty`) for `cell`'s store. May run user code
 /// (`valueOf`, `toString`), so it never runs inside `StoreCell::with`.
-pub fn to_wasm(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value, ty: &ValType) -> JsResult<Val> {
-  match ty {
+pub fn to_wasm(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value, ty: &ValType) -> JsResult<Arg> {
+  Ok(Arg::Val(match ty {
     // 1. If type is i32: Let i32 be ? ToInt32(v).
-    ValType::I32 => Ok(Val::I32(int32(env, v)?)),
+    ValType::I32 => Val::I32(int32(env, v)?),
     // 2. If type is i64: Let i64 be ? ToBigInt64(v).
-    ValType::I64 => Ok(Val::I64(big_int64(env, v)?)),
+    ValType::I64 => Val::I64(big_int64(env, v)?),
     // 3. If type is f32: Let number be ? ToNumber(v) (rounded to f32).
-    ValType::F32 => Ok(Val::F32((number(env, v)? as f32).to_bits())),
+    ValType::F32 => Val::F32((number(env, v)? as f32).to_bits()),
     // 4. If type is f64: Let number be ? ToNumber(v).
-    ValType::F64 => Ok(Val::F64(number(env, v)?.to_bits())),
+    ValType::F64 => Val::F64(number(env, v)?.to_bits()),
     ValType::Ref(r) if r.heap_type().is_func() => {
       // funcref: null, or an Exported Function (else TypeError).
       if js::type_of(env, v) == sys::ValueType::napi_null {
@@ -31,27 +171,81 @@ pub fn to_wasm(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value, ty: &ValType
             "a non-nullable reference cannot be null",
           ));
         }
-        return Ok(Val::FuncRef(None));
+        return Ok(Arg::Val(Val::FuncRef(None)));
       }
       match func::from_js(env, cell, v)? {
-        Some(f) => Ok(Val::FuncRef(Some(f))),
-        None => Err(js::throw_type(
-          env,
-          "function-typed object must be null (if nullable) or a Wasm function object",
-        )),
+        Some(f) => Val::FuncRef(Some(f)),
+        None => {
+          return Err(js::throw_type(
+            env,
+            "function-typed object must be null (if nullable) or a Wasm function object",
+          ))
+        }
       }
     }
-    // v128 and what this build cannot represent (externref and GC types
-    // need wasmtime's `gc` feature, which this build leaves out).
-    _ => Err(js::throw_type(
-      env,
-      "type incompatibility when transforming from/to JS",
-    )),
+    // externref: null is ref.null extern; any other value (undefined
+    // included) is held as is.
+    ValType::Ref(r) if r.heap_type().is_extern() => {
+      if js::type_of(env, v) == sys::ValueType::napi_null {
+        if !r.is_nullable() {
+          return Err(js::throw_type(
+            env,
+            "a non-nullable reference cannot be null",
+          ));
+        }
+        return Ok(Arg::Extern(None));
+      }
+      return Ok(Arg::Extern(Some(put(env, cell, v)?)));
+    }
+    // v128, exnref and GC types: no JS value converts (the spec's TypeError).
+    _ => {
+      return Err(js::throw_type(
+        env,
+        "type incompatibility when transforming from/to JS",
+      ))
+    }
+  }))
+}
+
+/// `out`, read from `from`'s store, as a value for `to`'s store (an
+/// externref's JS value moves to `to`'s token).
+///
+/// # Errors
+/// A message if the value cannot move (exnref, GC references).
+pub fn carry(
+  env: &Env,
+  from: &Rc<StoreCell>,
+  to: &Rc<StoreCell>,
+  out: &Out,
+  ty: &ValType,
+) -> Result<Arg, String> {
+  match out {
+    Out::Val(v) => Ok(Arg::Val(*v)),
+    Out::Extern(None) => Ok(Arg::Extern(None)),
+    Out::Extern(Some(_)) => {
+      let moved = to_js(env, from, out).and_then(|v| to_wasm(env, to, v, ty));
+      moved.map_err(|Pending| {
+        js::take_exception(env);
+        "an externref could not move to the instance's store".to_owned()
+      })
+    }
+    Out::Opaque => Err("a reference that cannot move between stores".to_owned()),
   }
 }
 
-/// ToJSValue(`val`).
-pub fn to_js(env: &Env, cell: &Rc<StoreCell>, val: &Val) -> JsResult<sys::napi_value> {
+/// ToJSValue(`val`) for a value of `cell`'s store.
+pub fn to_js(env: &Env, cell: &Rc<StoreCell>, val: &Out) -> JsResult<sys::napi_value> {
+  let val = match val {
+    Out::Val(v) => v,
+    Out::Extern(None) => return Ok(js::null(env)),
+    Out::Extern(Some(index)) => return slot_value(env, cell, *index),
+    Out::Opaque => {
+      return Err(js::throw_type(
+        env,
+        "type incompatibility when transforming from/to JS",
+      ))
+    }
+  };
   let mut out = ptr::null_mut();
   // SAFETY (each call below): `env` is live and `out` is a valid slot.
   let status = match *val {
@@ -74,16 +268,23 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, val: &Val) -> JsResult<sys::napi_v
   Ok(out)
 }
 
-/// The default value of `ty` (for `Global` and `Table` without a value).
-pub fn default(ty: &ValType) -> Option<Val> {
-  match ty {
-    ValType::I32 => Some(Val::I32(0)),
-    ValType::I64 => Some(Val::I64(0)),
-    ValType::F32 => Some(Val::F32(0)),
-    ValType::F64 => Some(Val::F64(0)),
-    ValType::Ref(r) if r.heap_type().is_func() && r.is_nullable() => Some(Val::FuncRef(None)),
+/// The default value of `ty` (for `Global` and `Table` without a value):
+/// zero, null for funcref, and for externref `undefined` (the spec's
+/// DefaultValue, which V8 follows from Node 22 on).
+pub fn default(env: &Env, cell: &Rc<StoreCell>, ty: &ValType) -> JsResult<Option<Arg>> {
+  Ok(match ty {
+    ValType::I32 => Some(Arg::Val(Val::I32(0))),
+    ValType::I64 => Some(Arg::Val(Val::I64(0))),
+    ValType::F32 => Some(Arg::Val(Val::F32(0))),
+    ValType::F64 => Some(Arg::Val(Val::F64(0))),
+    ValType::Ref(r) if r.heap_type().is_func() && r.is_nullable() => {
+      Some(Arg::Val(Val::FuncRef(None)))
+    }
+    ValType::Ref(r) if r.heap_type().is_extern() => {
+      Some(to_wasm(env, cell, js::undefined(env), ty)?)
+    }
     _ => None,
-  }
+  })
 }
 
 /// ToInt32(v): Numbers directly, everything else through ToNumber.

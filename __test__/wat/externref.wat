@@ -1,5 +1,4 @@
-;; externref (reference types): wasm-memory-rs does not support it (see
-;; known-differences.js).
+;; externref (reference types): tables, globals and functions of it.
 (module
   (table (export "refs") 2 externref)
   (global (export "ref") (mut externref) (ref.null extern))
