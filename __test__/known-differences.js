@@ -31,6 +31,28 @@ function assertNoResizableBuffer(WA, assert) {
   assert.strictEqual(memory.buffer.byteLength, PAGE);
 }
 
+/**
+ * An Exception thrown by a JS import, caught by wasm into an exnref global
+ * (`save`); `rethrowSaved` throws it again in a later call. Shared by
+ * exceptions.test.js and the entry that replaces its test for ours.
+ */
+function savedException(WA) {
+  const { wat } = require('./wat');
+  const tag = new WA.Tag({ parameters: ['i32'] });
+  const thrown = new WA.Exception(tag, [3]);
+  const { exports } = new WA.Instance(new WA.Module(wat(`(module
+    (import "m" "f" (func $f))
+    (global $saved (mut exnref) (ref.null exn))
+    (func (export "save")
+      (block $h (result exnref)
+        (try_table (catch_all_ref $h) (call $f))
+        (return))
+      (global.set $saved))
+    (func (export "rethrowSaved") (throw_ref (global.get $saved))))`)), { m: { f: () => { throw thrown; } } });
+  exports.save();
+  return { tag, thrown, rethrowSaved: exports.rethrowSaved };
+}
+
 const knownDifferences = [
   {
     id: 'proposal-members',
@@ -295,20 +317,8 @@ const wasmKnownDifferences = [
       'exceptions: an exception kept in an exnref global and rethrown by a later call is the same object',
     ],
     ours(WA, assert) {
-      const { wat } = require('./wat');
-      const tag = new WA.Tag({ parameters: ['i32'] });
-      const thrown = new WA.Exception(tag, [3]);
-      const { exports } = new WA.Instance(new WA.Module(wat(`(module
-        (import "m" "f" (func $f))
-        (global $saved (mut exnref) (ref.null exn))
-        (func (export "save")
-          (block $h (result exnref)
-            (try_table (catch_all_ref $h) (call $f))
-            (return))
-          (global.set $saved))
-        (func (export "rethrowSaved") (throw_ref (global.get $saved))))`)), { m: { f: () => { throw thrown; } } });
-      exports.save();
-      assert.throws(() => exports.rethrowSaved(), (e) => e !== thrown && e.is(tag) && e.getArg(tag, 0) === 3);
+      const { tag, thrown, rethrowSaved } = savedException(WA);
+      assert.throws(rethrowSaved, (e) => e !== thrown && e.is(tag) && e.getArg(tag, 0) === 3);
     },
   },
   {
@@ -510,4 +520,4 @@ function testFor(suite, WA) {
   };
 }
 
-module.exports = { knownDifferences, wasmKnownDifferences, applies, knownDifference, testFor };
+module.exports = { knownDifferences, wasmKnownDifferences, applies, knownDifference, testFor, savedException };

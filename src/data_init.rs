@@ -26,6 +26,8 @@ use std::ops::Range;
 
 use wasmparser::{DataKind, DataSectionReader, Operator, Parser, Payload, TypeRef};
 
+use crate::engine::leb128;
+
 /// Bumped when the rewrite changes (it is part of the cache key).
 pub const VERSION: u32 = 1;
 
@@ -246,19 +248,6 @@ fn section_start(bytes: &[u8], contents: usize) -> Option<usize> {
       && size[len - 1] & 0x80 == 0;
     well_formed.then_some(id_at)
   })
-}
-
-/// Appends `value` as unsigned LEB128.
-fn leb128(out: &mut Vec<u8>, mut value: u64) {
-  loop {
-    let byte = (value & 0x7f) as u8;
-    value >>= 7;
-    if value == 0 {
-      out.push(byte);
-      return;
-    }
-    out.push(byte | 0x80);
-  }
 }
 
 /// Appends `value` as signed LEB128.

@@ -75,8 +75,9 @@ pub fn engine() -> Result<&'static Engine, String> {
 /// The export name of the memory in [`memory_module`]s.
 pub const MEMORY_EXPORT: &str = "memory";
 
-/// Appends `value` as unsigned LEB128.
-fn leb128(out: &mut Vec<u8>, mut value: u64) {
+/// Appends `value` as unsigned LEB128 (module bytes made here and in
+/// data_init.rs).
+pub(crate) fn leb128(out: &mut Vec<u8>, mut value: u64) {
   loop {
     let byte = (value & 0x7f) as u8;
     value >>= 7;

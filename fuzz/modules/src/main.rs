@@ -147,9 +147,9 @@ fn config(features: &[String]) -> Config {
       "extended-const" => config.extended_const_enabled = true,
       // 64-bit tables come with memory64; without this they are skipped.
       "table64" => config.memory64_enabled = true,
-      // Hooks for the proposals the library does not have yet (externref,
-      // exceptions and GC are on their way): the driver refuses them until
-      // the library validates them.
+      // Exceptions (the library has them; the driver cannot yet snapshot
+      // exnref tables and globals, which JS cannot read) and GC (off in the
+      // library): the driver refuses what either side does not validate.
       "exceptions" => config.exceptions_enabled = true,
       "gc" => config.gc_enabled = true,
       // externref comes with reference types; nothing to switch on here.
