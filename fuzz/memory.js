@@ -34,41 +34,31 @@ const PROPOSAL_KEYS = new Set(['index', 'address', 'minimum']);
 // ---------------------------------------------------------------------------
 // Command line
 
+const { usage, parse } = require('./args.js').commandLine(
+  'usage: node --expose-gc fuzz/memory.js [--iterations N] [--seed S] [--start I] [--verbose] [--progress] [--in-process]',
+);
+
 function parseArgs(argv) {
   const options = {
     iterations: 1000, seed: 1, start: 0, verbose: false, progress: false, inProcess: false, child: false,
     hangMs: 120000, maxReports: 5,
   };
-  const numeric = (name, value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) usage(`${name} must be a non-negative integer, got ${value}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.includes('=') ? arg.split(/=(.*)/s) : [arg, undefined];
-    const value = () => (inline !== undefined ? inline : argv[++i]);
+  parse(argv, (flag, value, numeric) => {
     switch (flag) {
-      case '--iterations': options.iterations = numeric(flag, value()); break;
-      case '--seed': options.seed = numeric(flag, value()) >>> 0; break;
-      case '--start': options.start = numeric(flag, value()); break;
-      case '--hang-ms': options.hangMs = numeric(flag, value()); break;
-      case '--max-reports': options.maxReports = numeric(flag, value()); break;
+      case '--iterations': options.iterations = numeric(); break;
+      case '--seed': options.seed = numeric() >>> 0; break;
+      case '--start': options.start = numeric(); break;
+      case '--hang-ms': options.hangMs = numeric(); break;
+      case '--max-reports': options.maxReports = numeric(); break;
       case '--verbose': options.verbose = true; break;
       case '--progress': options.progress = true; break;
       case '--in-process': options.inProcess = true; break;
       case '--child': options.child = true; break;
-      case '--help': usage(); break;
-      default: usage(`unknown argument ${arg}`);
+      default: return false;
     }
-  }
+    return true;
+  });
   return options;
-}
-
-function usage(problem) {
-  if (problem) console.error(problem);
-  console.error('usage: node --expose-gc fuzz/memory.js [--iterations N] [--seed S] [--start I] [--verbose] [--progress] [--in-process]');
-  process.exit(problem ? 2 : 0);
 }
 
 // ---------------------------------------------------------------------------

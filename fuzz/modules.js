@@ -119,46 +119,36 @@ const FEATURE_PROBES = {
 // ---------------------------------------------------------------------------
 // Command line
 
+const { usage, parse } = require('./args.js').commandLine(
+  'usage: node fuzz/modules.js [--seed S] [--iterations N] [--start I] ' +
+    '[--features simd,memory64,multi-memory,tail-call,extended-const] [--verbose] [--in-process]',
+);
+
 function parseArgs(argv) {
   const options = {
     seed: 1, iterations: 1000, start: 0, features: [], verbose: false, inProcess: false, child: false,
     hangMs: 60000, shrink: true,
   };
-  const numeric = (name, value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) usage(`${name} must be a non-negative integer, got ${value}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const [flag, inline] = arg.includes('=') ? arg.split(/=(.*)/s) : [arg, undefined];
-    const value = () => (inline !== undefined ? inline : argv[++i]);
+  parse(argv, (flag, value, numeric) => {
     switch (flag) {
-      case '--seed': options.seed = numeric(flag, value()); break;
-      case '--iterations': options.iterations = numeric(flag, value()); break;
-      case '--start': options.start = numeric(flag, value()); break;
-      case '--hang-ms': options.hangMs = numeric(flag, value()); break;
+      case '--seed': options.seed = numeric(); break;
+      case '--iterations': options.iterations = numeric(); break;
+      case '--start': options.start = numeric(); break;
+      case '--hang-ms': options.hangMs = numeric(); break;
       case '--features': options.features = value().split(',').filter(Boolean).sort(); break;
       case '--verbose': options.verbose = true; break;
       case '--in-process': options.inProcess = true; break;
       case '--no-shrink': options.shrink = false; break;
       case '--build-only': options.buildOnly = true; break;
       case '--child': options.child = true; break;
-      case '--help': usage(); break;
-      default: usage(`unknown argument ${arg}`);
+      default: return false;
     }
-  }
+    return true;
+  });
   for (const feature of options.features) {
     if (!(feature in FEATURE_PROBES)) usage(`unknown feature ${feature} (known: ${Object.keys(FEATURE_PROBES).join(', ')})`);
   }
   return options;
-}
-
-function usage(problem) {
-  if (problem) console.error(problem);
-  console.error('usage: node fuzz/modules.js [--seed S] [--iterations N] [--start I] ' +
-    '[--features simd,memory64,multi-memory,tail-call,extended-const] [--verbose] [--in-process]');
-  process.exit(problem ? 2 : 0);
 }
 
 function replayCommand(options, iteration) {
