@@ -5,13 +5,13 @@ const { spawn } = require('node:child_process');
 
 /**
  * Spawns `command args`, collects its output, and kills it after
- * `timeoutMs`. Resolves with { status, signal, timedOut, stdout, stderr, ms,
+ * `timeoutMs` (in environment `env`, by default this process's). Resolves with { status, signal, timedOut, stdout, stderr, ms,
  * result }, where `result` is the JSON after a `RESULT ` line, if any.
  */
-function spawnCollect(command, args, timeoutMs) {
+function spawnCollect(command, args, timeoutMs, env = process.env) {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -13,6 +13,116 @@ use wasmtime::{Config, Engine, MemoryType, Module};
 
 use crate::mapping::HostMemory;
 
+/// How linear memories are laid out, chosen once per process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Memories {
+  /// wasmtime's guard-page layout: a 32-bit memory reserves 4 GiB plus a
+  /// 32 MiB guard, compiled code leaves out the bounds checks that cover,
+  /// and out-of-bounds accesses fault into wasmtime's signal handler (which
+  /// passes faults it does not own on to Node's and V8's).
+  Guard,
+  /// Each memory reserves only its maximum (small ones share slabs), and
+  /// compiled code checks every access explicitly: 100,000 live memories
+  /// and `ulimit -v` fit, at the price of those checks. No signal handlers.
+  Compact,
+}
+
+impl Memories {
+  /// The value of `WASM_MEMORY_RS_MEMORY` (`guard` or `compact`); unset (or
+  /// empty), `compact` when the process's address space is limited (`ulimit
+  /// -v`: a guard memory takes 4 GiB of it), `guard` otherwise.
+  fn from_env() -> Memories {
+    match std::env::var("WASM_MEMORY_RS_MEMORY").as_deref() {
+      Ok("compact") => Memories::Compact,
+      Ok("guard") => Memories::Guard,
+      _ if crate::mapping::address_space_limited() => Memories::Compact,
+      _ => Memories::Guard,
+    }
+  }
+
+  pub fn name(self) -> &'static str {
+    match self {
+      Memories::Guard => "guard",
+      Memories::Compact => "compact",
+    }
+  }
+}
+
+/// The memory layout of this process's engine.
+pub fn memories() -> Memories {
+  static MEMORIES: OnceLock<Memories> = OnceLock::new();
+  *MEMORIES.get_or_init(Memories::from_env)
+}
+
+/// The wasmtime configuration of an engine whose memories are laid out as
+/// `memories` says (one place, so that engines for other purposes start
+/// from the same settings).
+pub fn config(memories: Memories) -> Config {
+  let mut config = Config::new();
+  config
+    // We allocate every linear memory ourselves (mapping.rs), so that
+    // ArrayBuffers can alias it and outlive the store.
+    .with_host_memory(Arc::new(HostMemory))
+    // An ArrayBuffer points at the base: it must never move.
+    .memory_may_move(false)
+    .memory_reservation_for_growth(0)
+    .guard_before_linear_memory(false)
+    // Copy-on-write data segments need wasmtime's own mmap memories:
+    // with ours, wasmtime 48 panics (`unreachable!`) at the first
+    // instantiation of a module with a memory image. Ours get their
+    // data segments copied in by the compiled start-up code, which
+    // data_init.rs keeps small.
+    .memory_init_cow(false);
+  match memories {
+    Memories::Guard => {
+      config
+        // wasmtime's 64-bit defaults: with 4 GiB reserved and 32 MiB of
+        // guard after it, a 32-bit access with a static offset under 32
+        // MiB can never leave the mapping, so Cranelift drops its check.
+        .memory_reservation(1 << 32)
+        .memory_guard_size(32 << 20)
+        // Faults in our code become traps. wasmtime's handlers are
+        // installed after Node's (which serves V8's wasm trap handler) and
+        // pass every fault outside wasmtime's code on to it (signals.test.js).
+        .signals_based_traps(true);
+    }
+    Memories::Compact => {
+      config
+        // No guard pages and no fixed reservation: each memory reserves
+        // only what its maximum needs, and code bounds-checks explicitly.
+        .memory_reservation(0)
+        .memory_guard_size(0)
+        // Without guard pages nothing may fault on purpose; leave the
+        // process's signal handlers to V8.
+        .signals_based_traps(false);
+    }
+  }
+  // Cranelift would also mask each bounds-checked address against Spectre;
+  // V8 does not (it relies on process isolation), and neither do we, so
+  // that wasm runs at V8's speed.
+  // SAFETY: a documented Cranelift setting; it changes code generation
+  // only, never the soundness of the bounds checks themselves.
+  unsafe {
+    config.cranelift_flag_set("enable_heap_access_spectre_mitigation", "false");
+    config.cranelift_flag_set("enable_table_access_spectre_mitigation", "false");
+  }
+  config
+    // Shared memories (for SharedArrayBuffers) and memory64.
+    .wasm_threads(true)
+    .shared_memory(true)
+    .wasm_memory64(true)
+    // Reference types (externref) and exception handling: they need
+    // wasmtime's `gc` feature (externrefs and exception objects live in
+    // its GC heap, collected by deferred reference counting). The GC
+    // proposal itself (struct, array, i31) and typed function
+    // references are not wired to JS yet, so `validate` says no to them.
+    .wasm_reference_types(true)
+    .wasm_exceptions(true)
+    .wasm_function_references(false)
+    .wasm_gc(false);
+  config
+}
+
 /// Returns the engine every store of this process uses.
 ///
 /// # Errors
@@ -20,54 +130,7 @@ use crate::mapping::HostMemory;
 pub fn engine() -> Result<&'static Engine, String> {
   static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
   ENGINE
-    .get_or_init(|| {
-      let mut config = Config::new();
-      config
-        // We allocate every linear memory ourselves (mapping.rs), so that
-        // ArrayBuffers can alias it and outlive the store.
-        .with_host_memory(Arc::new(HostMemory))
-        // An ArrayBuffer points at the base: it must never move.
-        .memory_may_move(false)
-        // No guard pages and no fixed reservation: each memory reserves only
-        // what its maximum needs, and code bounds-checks explicitly.
-        .memory_reservation(0)
-        .memory_guard_size(0)
-        .memory_reservation_for_growth(0)
-        .guard_before_linear_memory(false)
-        // Copy-on-write data segments need wasmtime's own mmap memories:
-        // with ours, wasmtime 48 panics (`unreachable!`) at the first
-        // instantiation of a module with a memory image. Ours get their
-        // data segments copied in by the compiled start-up code, which
-        // data_init.rs keeps small.
-        .memory_init_cow(false);
-      // Linear memories have no guard pages, so every access is bounds
-      // checked. Cranelift would also mask each address against Spectre;
-      // V8 does not (it relies on process isolation), and neither do we,
-      // so that wasm runs at V8's speed.
-      // SAFETY: a documented Cranelift setting; it changes code generation
-      // only, never the soundness of the bounds checks themselves.
-      unsafe {
-        config.cranelift_flag_set("enable_heap_access_spectre_mitigation", "false");
-        config.cranelift_flag_set("enable_table_access_spectre_mitigation", "false");
-      }
-      config
-        // V8 owns the process's signal handlers; wasmtime must not touch them.
-        .signals_based_traps(false)
-        // Shared memories (for SharedArrayBuffers) and memory64.
-        .wasm_threads(true)
-        .shared_memory(true)
-        .wasm_memory64(true)
-        // Reference types (externref) and exception handling: they need
-        // wasmtime's `gc` feature (externrefs and exception objects live in
-        // its GC heap, collected by deferred reference counting). The GC
-        // proposal itself (struct, array, i31) and typed function
-        // references are not wired to JS yet, so `validate` says no to them.
-        .wasm_reference_types(true)
-        .wasm_exceptions(true)
-        .wasm_function_references(false)
-        .wasm_gc(false);
-      Engine::new(&config).map_err(|e| format!("{e:#}"))
-    })
+    .get_or_init(|| Engine::new(&config(memories())).map_err(|e| format!("{e:#}")))
     .as_ref()
     .map_err(Clone::clone)
 }

@@ -12,7 +12,9 @@
 //!   no JS object can reach the bytes any more (see `reclaim.rs`).
 //!
 //! The reservation is `PROT_NONE` beyond the accessible size; growth makes
-//! more of it read-write with `mprotect`.
+//! more of it read-write with `mprotect`. In the guard layout (engine.rs)
+//! the reservation is at least what the engine asks for (4 GiB) and is
+//! followed by a `PROT_NONE` guard region that is never made accessible.
 
 use std::cell::RefCell;
 use std::ptr::NonNull;
@@ -31,8 +33,12 @@ pub struct Mapping {
 }
 
 struct State {
-  /// Bytes reserved at `base` (a multiple of the host page size, never 0).
+  /// Bytes reserved at `base` (a multiple of the host page size, never 0):
+  /// the most the memory may grow to without moving.
   reserved: usize,
+  /// Bytes of `PROT_NONE` guard mapped after `reserved` (a multiple of the
+  /// host page size): compiled code may rely on them faulting.
+  guard: usize,
   /// Bytes readable and writable from `base`.
   accessible: usize,
   /// Set once the reservation has been unmapped by [`Mapping::release`].
@@ -69,20 +75,33 @@ struct Budget {
 /// read-write part and the reserved rest.
 const MAPS_PER_MEMORY: usize = 2;
 
+/// The process's address-space limit (`ulimit -v`), if it has one.
+fn address_space_limit() -> Option<usize> {
+  let mut limit = libc::rlimit {
+    rlim_cur: 0,
+    rlim_max: 0,
+  };
+  // SAFETY: getrlimit writes into the struct we pass.
+  if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0
+    && limit.rlim_cur != libc::RLIM_INFINITY
+  {
+    return Some(usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX));
+  }
+  None
+}
+
+/// True when the process runs under an address-space limit (`ulimit -v`).
+pub fn address_space_limited() -> bool {
+  address_space_limit().is_some()
+}
+
 fn budget() -> &'static Budget {
   static BUDGET: OnceLock<Budget> = OnceLock::new();
   BUDGET.get_or_init(|| {
     // x86-64 and aarch64 user space: 47 bits (128 TiB).
     let mut bytes: usize = 1 << 47;
-    let mut limit = libc::rlimit {
-      rlim_cur: 0,
-      rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we pass.
-    if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0
-      && limit.rlim_cur != libc::RLIM_INFINITY
-    {
-      bytes = bytes.min(usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX));
+    if let Some(limit) = address_space_limit() {
+      bytes = bytes.min(limit);
     }
     let max_map_count = std::fs::read_to_string("/proc/sys/vm/max_map_count")
       .ok()
@@ -165,23 +184,28 @@ fn round_up(bytes: usize, to: usize) -> Option<usize> {
 }
 
 impl Mapping {
-  /// Reserves `reserve` bytes (at least `accessible`), the first `accessible`
-  /// of them readable and writable and zero.
+  /// Reserves `reserve` bytes (at least `accessible`) followed by `guard`
+  /// bytes that stay inaccessible, the first `accessible` of them readable
+  /// and writable and zero.
   ///
   /// # Errors
   /// Fails when the kernel refuses the reservation (address space or
   /// `vm.max_map_count` exhausted, `ulimit -v`); the message says which call.
-  fn new(accessible: usize, reserve: usize) -> Result<Mapping, String> {
+  fn new(accessible: usize, reserve: usize, guard: usize) -> Result<Mapping, String> {
     let page = host_page();
     let reserved = round_up(reserve.max(accessible).max(1), page)
       .ok_or_else(|| format!("cannot reserve {reserve} bytes"))?;
-    claim_budget(reserved, MAPS_PER_MEMORY)?;
+    let guard = round_up(guard, page).ok_or_else(|| format!("cannot reserve {guard} bytes"))?;
+    let total = reserved
+      .checked_add(guard)
+      .ok_or_else(|| format!("cannot reserve {reserved} + {guard} bytes"))?;
+    claim_budget(total, MAPS_PER_MEMORY)?;
     // SAFETY: an anonymous private mapping at an address of the kernel's
     // choosing touches no existing memory.
     let ptr = unsafe {
       libc::mmap(
         std::ptr::null_mut(),
-        reserved,
+        total,
         libc::PROT_NONE,
         libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
         -1,
@@ -189,9 +213,9 @@ impl Mapping {
       )
     };
     if ptr == libc::MAP_FAILED {
-      return_budget(reserved, MAPS_PER_MEMORY);
+      return_budget(total, MAPS_PER_MEMORY);
       return Err(format!(
-        "cannot reserve {reserved} bytes of address space: {}",
+        "cannot reserve {total} bytes of address space: {}",
         std::io::Error::last_os_error()
       ));
     }
@@ -200,6 +224,7 @@ impl Mapping {
       base,
       state: Mutex::new(State {
         reserved,
+        guard,
         accessible: 0,
         released: false,
         slot: false,
@@ -220,6 +245,7 @@ impl Mapping {
       base,
       state: Mutex::new(State {
         reserved: crate::slab::slot_size(maximum),
+        guard: 0,
         accessible,
         released: false,
         slot: true,
@@ -228,20 +254,27 @@ impl Mapping {
   }
 
   /// Reserves room for a memory of `minimum` bytes that may grow to
-  /// `maximum` bytes, falling back to smaller reservations when the process
-  /// is short of address space (growth past the reservation then fails, as
-  /// V8's does when it cannot reserve).
+  /// `maximum` bytes, then `guard` bytes of guard. When the process is short
+  /// of address space it falls back to smaller reservations, never below
+  /// `floor` (what compiled code relies on) nor `minimum` (growth past the
+  /// reservation then fails, as V8's does when it cannot reserve).
   ///
   /// # Errors
-  /// Fails when not even `minimum` bytes can be reserved.
-  pub fn reserve(minimum: usize, maximum: usize) -> Result<Mapping, String> {
-    let mut reserve = maximum.max(minimum);
+  /// Fails when not even that much can be reserved.
+  pub fn reserve(
+    minimum: usize,
+    maximum: usize,
+    floor: usize,
+    guard: usize,
+  ) -> Result<Mapping, String> {
+    let least = minimum.max(floor);
+    let mut reserve = maximum.max(least);
     let may_shrink = MAY_SHRINK.with(|m| m.get());
     loop {
-      match Mapping::new(minimum, reserve) {
+      match Mapping::new(minimum, reserve, guard) {
         Ok(mapping) => return Ok(mapping),
-        Err(e) if reserve <= minimum || !may_shrink => return Err(e),
-        Err(_) => reserve = (reserve / 2).max(minimum),
+        Err(e) if reserve <= least || !may_shrink => return Err(e),
+        Err(_) => reserve = (reserve / 2).max(least),
       }
     }
   }
@@ -384,10 +417,11 @@ impl Mapping {
         unsafe { crate::slab::free(self.base.as_ptr(), state.accessible) };
         return;
       }
-      // SAFETY: we mapped exactly `reserved` bytes at `base`; the caller
-      // guarantees nobody uses them any more.
-      unsafe { libc::munmap(self.base.as_ptr().cast(), state.reserved) };
-      return_budget(state.reserved, MAPS_PER_MEMORY);
+      let total = state.reserved + state.guard;
+      // SAFETY: we mapped exactly `reserved + guard` bytes at `base`; the
+      // caller guarantees nobody uses them any more.
+      unsafe { libc::munmap(self.base.as_ptr().cast(), total) };
+      return_budget(total, MAPS_PER_MEMORY);
     }
   }
 }
@@ -511,8 +545,9 @@ fn type_limit(ty: &MemoryType) -> u64 {
   pages * WASM_PAGE as u64
 }
 
-// SAFETY: every memory returned is a fresh zeroed reservation of at least
-// `reserved_size_in_bytes`, and the engine asks for no guard region.
+// SAFETY: every memory returned (but an adopted one, made by this same
+// creator for the same engine) is a fresh zeroed reservation of at least
+// `reserved_size_in_bytes`, followed by `guard_size_in_bytes` of PROT_NONE.
 unsafe impl MemoryCreator for HostMemory {
   fn new_memory(
     &self,
@@ -531,12 +566,11 @@ unsafe impl MemoryCreator for HostMemory {
       }
       return Ok(Box::new(Linear(mapping)));
     }
+    // Non-zero in the guard layout (engine.rs): compiled code then relies
+    // on `reserved` bytes being addressable without moving and the guard
+    // after them faulting, so neither may be given up.
     let reserved = reserved_size_in_bytes.unwrap_or(0);
-    if guard_size_in_bytes != 0 || reserved != 0 {
-      // The engine is configured for explicit bounds checks (engine.rs);
-      // compiled code relying on guard pages would be unsound here.
-      return Err("guard regions are not supported".into());
-    }
+    let guard = guard_size_in_bytes;
     let limit = usize::try_from(type_limit(&ty)).unwrap_or(usize::MAX);
     // Without a maximum a memory may grow to the type's limit (4 GiB for
     // 32-bit). Reserve that where address space is plentiful; under a limit
@@ -550,11 +584,13 @@ unsafe impl MemoryCreator for HostMemory {
     };
     // Shared memories keep reservations of their own: their buffers' last
     // finalizer may run on any thread, and slabs are simpler without that.
-    let mapping = if maximum <= crate::slab::SLOT_MAX && !ty.is_shared() {
-      Mapping::in_slab(minimum, maximum)
-    } else {
-      Mapping::reserve(minimum, maximum)
-    };
+    // Slots have no guard, so only the compact layout uses them.
+    let mapping =
+      if maximum <= crate::slab::SLOT_MAX && !ty.is_shared() && reserved == 0 && guard == 0 {
+        Mapping::in_slab(minimum, maximum)
+      } else {
+        Mapping::reserve(minimum, maximum, reserved, guard)
+      };
     let mapping = mapping.inspect_err(|_| CREATE_FAILED.with(|f| f.set(true)))?;
     let mapping = Arc::new(mapping);
     CREATED.with(|created| created.borrow_mut().push(mapping.clone()));

@@ -404,6 +404,35 @@ pub fn budget_use() -> Vec<f64> {
   vec![reserved as f64, bytes as f64, maps as f64, max_maps as f64]
 }
 
+/// The memory layout of this process: `"guard"` or `"compact"` (engine.rs).
+#[napi]
+pub fn memory_layout() -> &'static str {
+  crate::engine::memories().name()
+}
+
+/// Reads an inaccessible page: a real SIGSEGV in native code that is not
+/// wasm, which the signal handlers must not swallow (signals.test.js).
+#[napi]
+pub fn fault_for_test() -> u8 {
+  // SAFETY: a fresh anonymous PROT_NONE page, mapped only to be read.
+  let page = unsafe {
+    libc::mmap(
+      std::ptr::null_mut(),
+      mapping::host_page(),
+      libc::PROT_NONE,
+      libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+      -1,
+      0,
+    )
+  };
+  if page == libc::MAP_FAILED {
+    return 0;
+  }
+  // SAFETY: the pointer is non-null, aligned and mapped; the read faults on
+  // purpose and the process dies of SIGSEGV before it returns.
+  unsafe { std::ptr::read_volatile(page.cast::<u8>()) }
+}
+
 /// True if this Node can give shared memories a SharedArrayBuffer.
 #[napi]
 pub fn shared_supported() -> bool {
