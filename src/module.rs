@@ -28,6 +28,8 @@ pub struct NativeModule {
   /// Each export's index in its kind's index space, in export order.
   pub(crate) export_indices: Vec<u32>,
   custom_sections: Vec<(String, Vec<u8>)>,
+  /// What wasm frames in `Error.stack` need of the bytes (backtrace.rs).
+  pub(crate) frames: std::sync::Arc<crate::backtrace::ModuleFrames>,
 }
 
 /// Compiles (or loads from the cache: cache.rs) and reads `bytes`; the
@@ -72,6 +74,7 @@ fn compile(bytes: &[u8]) -> Result<NativeModule, String> {
     module,
     export_indices,
     custom_sections,
+    frames: crate::backtrace::ModuleFrames::new(bytes),
   })
 }
 
