@@ -472,9 +472,11 @@ const wasmKnownDifferences = [
   },
   {
     id: 'module-clone',
-    reason: 'structuredClone and postMessage copy only V8\'s own host objects; a Module of ours is a ' +
-      'JavaScript object over native state, so its copy is an empty plain object. Post the bytes and ' +
-      'compile in the worker (every worker loads the addon; the engine is shared).',
+    reason: 'structuredClone and postMessage copy only V8\'s own host objects; a Module (or a shared Memory) of ' +
+      'ours is a JavaScript object over native state, so its copy is an empty plain object, and no public Node ' +
+      'API (Node-API has no serializer hooks; worker_threads\' kClone/kDeserialize are internal) lets it take ' +
+      'part. Post `require(\'wasm-memory-rs/transfer\').serialize(value)` and `deserialize` it in the worker: ' +
+      'the same compiled code, the same shared bytes (transfer.test.js).',
     tests: [
       'wasm-namespace: Module: structuredClone gives a working Module',
     ],

@@ -697,5 +697,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     CompileError,
     LinkError,
     RuntimeError,
+    // For lib/transfer.js (through internal.js): a Module over a native one.
+    moduleHooks: { isModule, moduleNative, wrapModule: (native) => new ModuleClass(kWrapModule, native) },
   };
 };

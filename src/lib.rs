@@ -24,5 +24,6 @@ mod slab;
 mod store;
 mod table;
 mod tag;
+mod transfer;
 mod value;
 mod wat;

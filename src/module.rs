@@ -146,6 +146,19 @@ pub fn validate_module(bytes: Uint8Array) -> bool {
   }
 }
 
+impl NativeModule {
+  /// Another native module of the same compiled code (for transfer.rs:
+  /// everything here may cross threads).
+  pub(crate) fn duplicate(&self) -> NativeModule {
+    NativeModule {
+      module: self.module.clone(),
+      export_indices: self.export_indices.clone(),
+      custom_sections: self.custom_sections.clone(),
+      frames: self.frames.clone(),
+    }
+  }
+}
+
 #[napi]
 impl NativeModule {
   /// `[module, name, kind]` for each import, in order.
