@@ -298,7 +298,8 @@ const wasmKnownDifferences = [
     id: 'jspi',
     when: () => builtin !== undefined && Object.hasOwn(builtin, 'Suspending'),
     reason: 'JSPI (WebAssembly.Suspending, promising, SuspendError), which Node 24 and 26 have, is not ' +
-      'built yet (issue 12, item 5): the namespace has every other key of the built-in, in its order.',
+      'built yet (issue 12, item 5; README "JSPI: what it takes"): the namespace has every other key of the ' +
+      'built-in, in its order.',
     tests: [
       'wasm-namespace: namespace: the built-in\'s own keys, in its order',
     ],
