@@ -343,7 +343,7 @@ defineProperty(proto, SymbolCtor.toStringTag, {
 });
 
 const {
-  operations, Module, Instance, Global, Table, Tag, Exception, JSTag, CompileError, LinkError, RuntimeError,
+  operations, Module, Instance, Global, Table, Tag, Exception, JSTag, CompileError, LinkError, RuntimeError, moduleHooks,
 } = require('./lib/namespace.js')({
   binding, isMemory, nativeOf, wrapMemory, bindMemory, enforceRangeUint32, isObject,
 });
@@ -381,8 +381,9 @@ defineProperty(WebAssembly, SymbolCtor.toStringTag, {
 
 module.exports = WebAssembly;
 
-// Hooks for this package's tests and benchmarks (internal.js); kept off the
-// namespace so that it stays shaped like the built-in.
+// Hooks for this package's tests and benchmarks, and lib/transfer.js
+// (internal.js); kept off the namespace so that it stays shaped like the
+// built-in.
 defineProperty(module, 'wasmMemoryInternals', {
-  value: Object.freeze({ binding, nativeOf, isMemory }),
+  value: Object.freeze({ binding, nativeOf, isMemory, wrapMemory, ...moduleHooks }),
 });

@@ -298,7 +298,8 @@ const wasmKnownDifferences = [
     id: 'jspi',
     when: () => builtin !== undefined && Object.hasOwn(builtin, 'Suspending'),
     reason: 'JSPI (WebAssembly.Suspending, promising, SuspendError), which Node 24 and 26 have, is not ' +
-      'built yet (issue 12, item 5): the namespace has every other key of the built-in, in its order.',
+      'built yet (issue 12, item 5; README "JSPI: what it takes"): the namespace has every other key of the ' +
+      'built-in, in its order.',
     tests: [
       'wasm-namespace: namespace: the built-in\'s own keys, in its order',
     ],
@@ -389,10 +390,94 @@ const wasmKnownDifferences = [
     },
   },
   {
+    id: 'wasm-frames-hash',
+    node: '>=26',
+    reason: 'The module hash in wasm frames\' URLs (`wasm://wasm/<hash>`) is V8\'s hash of the bytes as Node 20 ' +
+      'to 24 compute it (the string hash of V8 12 and before); Node 26\'s V8 hashes strings another way. ' +
+      'Everything else in the frames is the same.',
+    tests: [
+      'wasm-frames: the URL hash is the built-in\'s',
+    ],
+    ours(WA, assert) {
+      const { wat } = require('./wat');
+      const bytes = wat('(module (func (export "t") unreachable))');
+      // Jenkins' one-at-a-time hash, seed 0, as a V8 12 hash field.
+      let h = 0;
+      for (const b of bytes) {
+        h = (h + b) >>> 0;
+        h = (h + (h << 10)) >>> 0;
+        h = (h ^ (h >>> 6)) >>> 0;
+      }
+      h = (h + (h << 3)) >>> 0;
+      h = (h ^ (h >>> 11)) >>> 0;
+      h = (h + (h << 15)) >>> 0;
+      const expected = ((((h & 0x3fffffff) || 27) << 2 | 2) >>> 0).toString(16).padStart(8, '0');
+      try {
+        new WA.Instance(new WA.Module(bytes), {}).exports.t();
+        assert.fail('did not trap');
+      } catch (error) {
+        assert.match(error.stack, new RegExp(`\\n {4}at wasm://wasm/${expected}:wasm-function\\[0\\]:0x1e\\n`));
+      }
+    },
+  },
+  {
+    id: 'wasm-frames-stack-accessor',
+    node: '<22',
+    reason: 'An error a JS import throws gets its wasm frames when it leaves the import (V8 records them when ' +
+      'the error is made, which Node-API cannot hook): its `stack` becomes an accessor that adds them when ' +
+      'first read. Node 22+\'s own `stack` is an accessor too; Node 20\'s is a data property.',
+    tests: [
+      'wasm-frames: an error\'s own `stack` keeps its kind (data property or accessor)',
+    ],
+    ours(WA, assert) {
+      const { wat } = require('./wat');
+      const inst = new WA.Instance(new WA.Module(wat('(module (import "m" "f" (func $f)) (func (export "run") call $f))')), {
+        m: { f() { throw new Error('x'); } },
+      });
+      try {
+        inst.exports.run();
+        assert.fail('did not throw');
+      } catch (error) {
+        const descriptor = Object.getOwnPropertyDescriptor(error, 'stack');
+        assert.strictEqual(typeof descriptor.get, 'function');
+        assert.strictEqual(typeof descriptor.set, 'function');
+        assert.match(error.stack, /wasm:\/\/wasm\//);
+        error.stack = 'replaced';
+        assert.strictEqual(error.stack, 'replaced');
+      }
+    },
+  },
+  {
+    id: 'wasm-frames-read-in-import',
+    reason: 'An error a JS import throws gets its wasm frames when it leaves the import (V8 records them when ' +
+      'the error is made, which Node-API cannot hook): read inside the import, its `stack` has only the JS ' +
+      'frames; read after, it has all of them, as V8\'s.',
+    tests: [
+      'wasm-frames: an import that reads its error\'s stack before throwing sees the wasm frames',
+    ],
+    ours(WA, assert) {
+      const { wat } = require('./wat');
+      let seen;
+      const inst = new WA.Instance(new WA.Module(wat('(module (import "m" "f" (func $f)) (func (export "run") call $f))')), {
+        m: {
+          f() {
+            const error = new Error('x');
+            seen = error.stack;
+            throw error;
+          },
+        },
+      });
+      assert.throws(() => inst.exports.run(), (error) => /wasm:\/\/wasm\//.test(error.stack));
+      assert.doesNotMatch(seen, /wasm:\/\/wasm\//);
+    },
+  },
+  {
     id: 'module-clone',
-    reason: 'structuredClone and postMessage copy only V8\'s own host objects; a Module of ours is a ' +
-      'JavaScript object over native state, so its copy is an empty plain object. Post the bytes and ' +
-      'compile in the worker (every worker loads the addon; the engine is shared).',
+    reason: 'structuredClone and postMessage copy only V8\'s own host objects; a Module (or a shared Memory) of ' +
+      'ours is a JavaScript object over native state, so its copy is an empty plain object, and no public Node ' +
+      'API (Node-API has no serializer hooks; worker_threads\' kClone/kDeserialize are internal) lets it take ' +
+      'part. Post `require(\'wasm-memory-rs/transfer\').serialize(value)` and `deserialize` it in the worker: ' +
+      'the same compiled code, the same shared bytes (transfer.test.js).',
     tests: [
       'wasm-namespace: Module: structuredClone gives a working Module',
     ],
@@ -481,7 +566,8 @@ const wasmKnownDifferences = [
 
 const RANGE = /^(>=|<)(\d+(?:\.\d+){0,2})$/;
 const suites = ['constructor', 'grow', 'buffer', 'interface', 'differential', 'differential messages',
-  'wasm-namespace', 'wasm-differential', 'wasm-global-table', 'wasm-examples', 'exceptions', 'externref'];
+  'wasm-namespace', 'wasm-differential', 'wasm-global-table', 'wasm-examples', 'exceptions', 'externref',
+  'wasm-frames'];
 for (const { id, tests, node } of [...knownDifferences, ...wasmKnownDifferences]) {
   for (const key of tests) {
     assert.ok(suites.some((suite) => key.startsWith(`${suite}: `)), `${id}: unknown suite in "${key}"`);

@@ -30,7 +30,9 @@ const toLength = (value) => {
 };
 const kNotFunction = 'function-typed object must be null (if nullable) or a Wasm function object';
 
-module.exports = function exceptions({ binding, isObject, isExportedFunction, RuntimeError, requireNew, shape }) {
+module.exports = function exceptions({
+  binding, isObject, isExportedFunction, RuntimeError, requireNew, shape, addFrames,
+}) {
   const kWrap = SymbolCtor('native');
 
   // ---------------------------------------------------------------------
@@ -212,8 +214,12 @@ module.exports = function exceptions({ binding, isObject, isExportedFunction, Ru
     makeException: (tag, payload) => new ExceptionClass(kWrap, tag, payload),
     exceptionParts: (value) => exceptionParts(value),
     isUncatchable: (value) => isObject(value) && WeakSetHas(uncatchable, value),
-    trapError: (message, isRangeError) => {
+    trapError: function trapError(message, isRangeError, frames) {
       const error = isRangeError ? new RangeError(message) : new RuntimeError(message);
+      // The stack starts at the caller (the exported function's closure),
+      // whose place the wasm frames take.
+      captureStackTrace(error, trapError);
+      if (frames !== undefined && frames.length > 0) addFrames(error, frames, true);
       WeakSetAdd(uncatchable, error);
       return error;
     },

@@ -531,9 +531,13 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   const Instance = requireNew(InstanceClass, 'Instance');
 
+  // Wasm frames in Error.stack (lib/frames.js).
+  const { addFrames } = require('./frames.js')(binding, makeFunction);
+
   // Tag, Exception, JSTag (lib/exception.js).
   const { Tag, Exception, JSTag, isTag, tagNative } = require('./exception.js')({
     binding, isObject, isExportedFunction: (value) => functionStores.has(value), RuntimeError, requireNew, shape,
+    addFrames,
   });
 
   // ---------------------------------------------------------------------
@@ -693,5 +697,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     CompileError,
     LinkError,
     RuntimeError,
+    // For lib/transfer.js (through internal.js): a Module over a native one.
+    moduleHooks: { isModule, moduleNative, wrapModule: (native) => new ModuleClass(kWrapModule, native) },
   };
 };

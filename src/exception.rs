@@ -55,7 +55,8 @@ pub enum ExnHook {
   ExceptionParts,
   /// `(v) => boolean`: whether `v` is an error made for a trap.
   IsUncatchable,
-  /// `(message, isRangeError) => Error`: a trap's error, marked.
+  /// `(message, isRangeError, frames) => Error`: a trap's error, marked,
+  /// with the wasm frames in its stack.
   TrapError,
 }
 
@@ -126,15 +127,17 @@ pub fn is_uncatchable(env: &Env, value: sys::napi_value) -> bool {
 }
 
 /// Throws a trap's error (marked uncatchable): a `RangeError` for a stack
-/// overflow, else a `RuntimeError`.
-pub fn throw_trap(env: &Env, message: &str, range: bool) -> Pending {
+/// overflow, else a `RuntimeError`; `frames` are the wasm frames for its
+/// stack (backtrace.rs).
+pub fn throw_trap(env: &Env, message: &str, range: bool, frames: &[String]) -> Pending {
   let made = (|| {
     let msg = js::string(env, message)?;
     let mut flag = std::ptr::null_mut();
     // SAFETY: `env` is live.
     let status = unsafe { sys::napi_get_boolean(env.raw(), range, &mut flag) };
     js::ok(env, status, "napi_get_boolean")?;
-    call_hook(env, ExnHook::TrapError, &[msg, flag])
+    let frames = crate::backtrace::to_js(env, frames)?;
+    call_hook(env, ExnHook::TrapError, &[msg, flag, frames])
   })();
   match made {
     Ok(error) => js::rethrow(env, error),

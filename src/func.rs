@@ -486,12 +486,13 @@ pub fn failure(env: &Env, cell: &Rc<StoreCell>, e: &wasmtime::Error) -> Pending 
   }
   // Trap errors are marked so that wasm never catches them, even after
   // they pass through JS.
+  let frames = crate::backtrace::of_error(cell, e);
   match e.downcast_ref::<Trap>() {
     Some(Trap::StackOverflow) => {
-      exception::throw_trap(env, "Maximum call stack size exceeded", true)
+      exception::throw_trap(env, "Maximum call stack size exceeded", true, &frames)
     }
-    Some(trap) => exception::throw_trap(env, trap_message(*trap), false),
-    None => exception::throw_trap(env, &format!("{e:#}"), false),
+    Some(trap) => exception::throw_trap(env, trap_message(*trap), false, &frames),
+    None => exception::throw_trap(env, &format!("{e:#}"), false, &frames),
   }
 }
 
@@ -537,6 +538,7 @@ fn host_call(
       Err(Pending) => {
         let mut thrown = js::take_exception(&env);
         if let Some(value) = thrown {
+          crate::backtrace::annotate(&env, &cell, value);
           if !exception::is_uncatchable(&env, value) {
             match exception::throw_into(&env, &cell, value) {
               Ok(error) => {

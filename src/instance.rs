@@ -289,6 +289,10 @@ pub fn instantiate_module<'env>(
     };
     externs.push(ext);
   }
+  // Before the start function runs: its traps have frames too.
+  cell
+    .with(|ctx| crate::backtrace::register(ctx.data_mut(), &module.module, &module.frames))
+    .map_err(|e| crate::error::error(env, e))?;
   let attempt = || {
     crate::mapping::take_create_failed();
     crate::mapping::without_shrinking(|| {

@@ -3,6 +3,7 @@
 //! with memories whose bytes live in wasmtime linear memory. This file only
 //! wires the modules together.
 
+mod backtrace;
 mod buffer;
 mod cache;
 mod data_init;
@@ -23,5 +24,6 @@ mod slab;
 mod store;
 mod table;
 mod tag;
+mod transfer;
 mod value;
 mod wat;

@@ -689,7 +689,35 @@ pub fn exported_shared(env: &Env, memory: SharedMemory) -> js::JsResult<sys::nap
   wrap_bound(env, live, mapping)
 }
 
+/// The `NativeMemory` of a shared memory made on another thread (for
+/// transfer.rs): a new JS object over the same wasmtime memory and mapping.
+pub fn from_shared(
+  env: &Env,
+  memory: SharedMemory,
+  mapping: Arc<Mapping>,
+) -> js::JsResult<sys::napi_value> {
+  if !buffer::shared_supported() {
+    return Err(js::throw_type(env, SHARED_UNSUPPORTED));
+  }
+  let store = StoreCell::new(env).map_err(|e| js::throw(env, &e))?;
+  let live = Live {
+    store,
+    memory: Handle::Shared(memory),
+  };
+  wrap_bound(env, live, mapping)
+}
+
 impl NativeMemory {
+  /// A shared memory's wasmtime handle and mapping (both may cross
+  /// threads), for transfer.rs; `None` for any other memory.
+  pub(crate) fn shared_parts(&self) -> Option<(SharedMemory, Arc<Mapping>)> {
+    let t = self.tracked.borrow();
+    match &t.live.as_ref()?.memory {
+      Handle::Shared(m) => Some((m.clone(), t.mapping.clone())),
+      Handle::Local(_) => None,
+    }
+  }
+
   /// The store this memory shares with instances, if it is bound.
   pub(crate) fn bound_store(&self) -> Option<Rc<StoreCell>> {
     let t = self.tracked.borrow();

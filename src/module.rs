@@ -28,6 +28,8 @@ pub struct NativeModule {
   /// Each export's index in its kind's index space, in export order.
   pub(crate) export_indices: Vec<u32>,
   custom_sections: Vec<(String, Vec<u8>)>,
+  /// What wasm frames in `Error.stack` need of the bytes (backtrace.rs).
+  pub(crate) frames: std::sync::Arc<crate::backtrace::ModuleFrames>,
 }
 
 /// Compiles (or loads from the cache: cache.rs) and reads `bytes`; the
@@ -72,6 +74,7 @@ fn compile(bytes: &[u8]) -> Result<NativeModule, String> {
     module,
     export_indices,
     custom_sections,
+    frames: crate::backtrace::ModuleFrames::new(bytes),
   })
 }
 
@@ -140,6 +143,19 @@ pub fn validate_module(bytes: Uint8Array) -> bool {
     Err(e) if crate::legacy::is_legacy_error(&format!("{e:#}")) => crate::legacy::translate(&bytes)
       .is_ok_and(|rewritten| Module::validate(engine, &rewritten).is_ok()),
     Err(_) => false,
+  }
+}
+
+impl NativeModule {
+  /// Another native module of the same compiled code (for transfer.rs:
+  /// everything here may cross threads).
+  pub(crate) fn duplicate(&self) -> NativeModule {
+    NativeModule {
+      module: self.module.clone(),
+      export_indices: self.export_indices.clone(),
+      custom_sections: self.custom_sections.clone(),
+      frames: self.frames.clone(),
+    }
   }
 }
 

@@ -75,6 +75,8 @@ pub struct Data {
   /// that one exception crossing to JS again is the same object. Held
   /// until the outermost call into the store returns.
   pub exceptions: Vec<(OwnedRooted<ExnRef>, Ref)>,
+  /// The modules instantiated here, for wasm frames in `Error.stack`.
+  pub modules: crate::backtrace::Modules,
 }
 
 impl Data {
@@ -143,6 +145,7 @@ impl StoreCell {
           tags: Vec::new(),
           js_tag: None,
           exceptions: Vec::new(),
+          modules: Default::default(),
         },
       )),
       entered: Cell::new(std::ptr::null_mut()),
