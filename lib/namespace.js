@@ -39,6 +39,7 @@ const isDataView = require('node:util').types.isDataView;
 const PromiseResolve = (value) => PromiseCtor.resolve(value);
 const PromiseReject = (reason) => PromiseCtor.reject(reason);
 const PromiseThen = uncurryThis(PromiseCtor.prototype.then);
+const StringIsWellFormed = uncurryThis(String.prototype.isWellFormed);
 
 /** The largest table V8 makes; ours matches, so programs behave alike. */
 const kMaxTableElements = 10000000;
@@ -185,7 +186,11 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (arguments.length < 2 || sectionName === undefined) {
         throw new TypeError(`${context}: Argument 1 is required`);
       }
-      return native.customSections(`${sectionName}`);
+      const name = `${sectionName}`;
+      // Names are compared as JS strings: one with a lone surrogate is no
+      // UTF-8 name (the native side would see U+FFFD in its place).
+      if (!StringIsWellFormed(name)) return [];
+      return native.customSections(name);
     }
 
     static {
@@ -195,9 +200,42 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   };
   const Module = requireNew(ModuleClass, 'Module');
   const kWrapModule = {};
+  abstractModuleSource(ModuleClass, isModule);
   function checkModule(value, context) {
     if (!isModule(value)) throw new TypeError(`${context}: Argument 0 must be a WebAssembly.Module`);
     return moduleNative(value);
+  }
+
+  // ---------------------------------------------------------------------
+  // %AbstractModuleSource% (source phase imports, JS API §"Modules"): the
+  // parent of Module and of its prototype, where the running Node's
+  // built-in has it (Node 24+). Ours is a copy of the intrinsic (V8's
+  // getter answers only for V8's modules): a function that throws
+  // "Illegal invocation" however it is called, and a prototype whose
+  // toStringTag getter gives the class string of our modules, else
+  // undefined.
+  function abstractModuleSource(Class, isSource) {
+    const builtin = globalThis.WebAssembly;
+    const builtinModule = builtin && typeof builtin === 'object' && builtin.Module;
+    if (typeof builtinModule !== 'function') return;
+    if (Object.getPrototypeOf(builtinModule.prototype) === Object.prototype) return;
+    const AbstractModuleSource = function AbstractModuleSource() {
+      throw new TypeError('Illegal invocation');
+    };
+    const proto = AbstractModuleSource.prototype;
+    defineProperty(AbstractModuleSource, 'prototype', { writable: false });
+    defineProperty(proto, SymbolCtor.toStringTag, {
+      get: Object.getOwnPropertyDescriptor({
+        get [SymbolCtor.toStringTag]() {
+          return isSource(this) ? 'WebAssembly.Module' : undefined;
+        },
+      }, SymbolCtor.toStringTag).get,
+      set: undefined,
+      enumerable: false,
+      configurable: true,
+    });
+    setPrototypeOf(Class, AbstractModuleSource);
+    setPrototypeOf(Class.prototype, proto);
   }
 
   // ---------------------------------------------------------------------
