@@ -3,6 +3,8 @@
 
 declare namespace WebAssemblyMemoryRs {
   type AddressType = 'i32' | 'i64';
+  /** A size or index: a Number for an "i32" address type, a BigInt for "i64". */
+  type AddressValue = number | bigint;
   type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'anyfunc' | 'funcref' | 'externref';
   /** A tag's parameter types (v128 and exnref values cannot cross into JS). */
   type TagValueType = ValueType | 'v128' | 'exnref';
@@ -98,16 +100,22 @@ declare namespace WebAssemblyMemoryRs {
     readonly [Symbol.toStringTag]: 'WebAssembly.Global';
   }
 
-  interface TableDescriptor { element: 'anyfunc' | 'funcref' | 'externref'; initial: number; maximum?: number }
+  /** Sizes and indexes are Numbers for 'i32' tables, BigInts for 'i64' ones (table64). */
+  interface TableDescriptor {
+    element: 'anyfunc' | 'funcref' | 'externref';
+    address?: 'i32' | 'i64';
+    initial: AddressValue;
+    maximum?: AddressValue;
+  }
 
   /** Elements: exported functions or null (funcref); any JS value (externref, undefined by default). */
   class Table {
     constructor(descriptor: TableDescriptor, value?: unknown);
-    readonly length: number;
-    grow(delta: number, value?: unknown): number;
-    set(index: number, value?: unknown): void;
-    get(index: number): unknown;
-    type(): { minimum: number; maximum?: number; element: 'anyfunc' | 'externref' };
+    readonly length: AddressValue;
+    grow(delta: AddressValue, value?: unknown): AddressValue;
+    set(index: AddressValue, value?: unknown): void;
+    get(index: AddressValue): unknown;
+    type(): { minimum: AddressValue; maximum?: AddressValue; element: 'anyfunc' | 'externref'; address: 'i32' | 'i64' };
     readonly [Symbol.toStringTag]: 'WebAssembly.Table';
   }
 

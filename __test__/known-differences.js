@@ -338,6 +338,55 @@ const wasmKnownDifferences = [
     },
   },
   {
+    id: 'shared-memory-modules',
+    // Where Node-API can make a SharedArrayBuffer over wasm memory (Node
+    // 22.23+, 24.21+), such modules validate and compile as on the built-in.
+    when: () => !binding.sharedSupported(),
+    reason: 'A module that defines or imports a shared memory cannot run where Node-API cannot make a ' +
+      'SharedArrayBuffer over native memory (before Node 22.23 / 24.21): its memory could be neither created ' +
+      'from JS nor exported. So validate() says false and compile() and Module throw a CompileError saying ' +
+      'why, where the built-in accepts it; a feature probe (wasm-feature-detect\'s threads) then picks a build ' +
+      'without threads, which runs.',
+    tests: [
+      'module-details: a module with a shared memory validates and compiles',
+    ],
+    async ours(WA, assert) {
+      const { wat } = require('./wat');
+      for (const text of [
+        '(module (memory 1 1 shared))',
+        '(module (import "m" "memory" (memory 1 1 shared)))',
+      ]) {
+        const bytes = wat(text);
+        assert.strictEqual(WA.validate(bytes), false, text);
+        assertThrows(() => new WA.Module(bytes), WA.CompileError, /shared memory is not supported by this Node\.js/);
+        await assert.rejects(WA.compile(bytes), (e) => e instanceof WA.CompileError && /shared memory/.test(e.message));
+      }
+      // Non-shared memories are not affected.
+      assert.strictEqual(WA.validate(wat('(module (memory 1 1))')), true);
+    },
+  },
+  {
+    id: 'table64-descriptor',
+    node: '<24',
+    reason: '64-bit tables on every Node, as 64-bit memories: `address` is read after `element` and "i64" ' +
+      'makes a 64-bit table with BigInt sizes and indexes. The built-ins before Node 24 have no table64 and ' +
+      'do not read it (Node 24\'s and 26\'s match ours: table64.test.js compares them).',
+    tests: [
+      'table64: descriptor members are read in the order of the running Node\'s built-in',
+    ],
+    ours(WA, assert) {
+      const order = [];
+      const descriptor = new Proxy({ element: 'anyfunc', initial: 1, maximum: 2 }, {
+        get(target, key) { order.push(key); return target[key]; },
+      });
+      new WA.Table(descriptor);
+      assert.deepStrictEqual(order, ['element', 'address', 'initial', 'maximum']);
+      const table = new WA.Table({ element: 'anyfunc', initial: 1n, address: 'i64' });
+      assert.strictEqual(table.length, 1n);
+      assert.strictEqual(table.grow(1n), 1n);
+    },
+  },
+  {
     id: 'wasm-grow-zero',
     reason: 'memory.grow(0) run by wasm does not detach the buffer: wasmtime returns early for a zero ' +
       'delta without telling the memory, so there is nothing to observe; V8 refreshes the buffer. ' +

@@ -17,6 +17,10 @@ const {
 const { defineProperty, freeze: ObjectFreeze, create: ObjectCreate, setPrototypeOf } = Object;
 const { apply: ReflectApply, construct: ReflectConstruct } = Reflect;
 const BigIntAsIntN = BigInt.asIntN;
+const BigIntCtor = BigInt;
+const NumberCtor = Number;
+const kUint32Max = 4294967295;
+const kUint64Max = 2n ** 64n - 1n;
 const uncurryThis = (fn) => Function.prototype.call.bind(fn);
 const ArrayBufferIsView = ArrayBuffer.isView;
 const ArrayBufferSlice = uncurryThis(ArrayBuffer.prototype.slice);
@@ -326,6 +330,34 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   // ---------------------------------------------------------------------
   // Table (JS API §"Tables").
+
+  // TableDescriptor's `address` (table64): ToString, then "i32" or "i64".
+  function tableAddress(value, context) {
+    if (value === undefined) return 'i32';
+    const address = `${value}`;
+    if (address !== 'i32' && address !== 'i64') {
+      throw new TypeError(`${context}: Unknown address type '${address}'; pass 'i32' or 'i64'`);
+    }
+    return address;
+  }
+
+  // AddressValueToU64(v, addressType): an `[EnforceRange] unsigned long`
+  // (a Number) for i32, a BigInt in [0, 2^64) for i64 (kept a BigInt, so
+  // that messages show it exactly).
+  function tableAddressValue(value, address, context, what) {
+    if (address === 'i32') return enforceRangeUint32(value, context, what);
+    // 1. Let x be ? ToBigInt(v) (BigInt.asIntN is ToBigInt; Numbers throw).
+    const x = BigIntAsIntN(2 ** 53 - 1, value);
+    // 2. If x < 0 or x > 2^64 - 1, throw a TypeError.
+    if (x < 0n || x > kUint64Max) throw new TypeError(`${context}: ${what} must be in u64 range`);
+    return x;
+  }
+
+  // A size or index as JS sees it: a Number for i32, a BigInt for i64.
+  function toTableAddressValue(value, address) {
+    return address === 'i64' ? BigIntCtor(value) : value;
+  }
+
   let isTable;
   let tableNative;
   let bindTable;
@@ -333,6 +365,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     #native;
     #store = null;
     #element;
+    #address = 'i32';
     constructor(descriptor) {
       const context = 'WebAssembly.Table()';
       const value = arguments[1];
@@ -341,23 +374,28 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
         this.#native = arguments[1];
         this.#store = arguments[2];
         this.#element = this.#native.element();
+        this.#address = this.#native.is64() ? 'i64' : 'i32';
         return;
       }
-      // TableDescriptor members, in WebIDL's order: element, initial, maximum.
+      // TableDescriptor members, in V8's order: element, address, initial,
+      // maximum.
       const element = `${descriptor.element}`;
       if (element !== 'anyfunc' && element !== 'funcref' && element !== 'externref') {
         throw new TypeError(`${context}: Descriptor property 'element' must be a WebAssembly reference type`);
       }
+      // The address type (table64) decides how sizes convert: read before
+      // them. (Unlike Memory's, V8 reads no older `index` name here.)
+      const address = tableAddress(descriptor.address, context);
       const initialValue = descriptor.initial;
       if (initialValue === undefined) throw new TypeError(`${context}: Property 'initial' is required`);
-      const initial = enforceRangeUint32(initialValue, context, "Property 'initial'");
+      const initial = tableAddressValue(initialValue, address, context, "Property 'initial'");
       if (initial > kMaxTableElements) {
         throw new RangeError(`${context}: Property 'initial': value ${initial} is above the upper bound ${kMaxTableElements}`);
       }
       const maximumValue = descriptor.maximum;
       let maximum;
       if (maximumValue !== undefined) {
-        maximum = enforceRangeUint32(maximumValue, context, "Property 'maximum'");
+        maximum = tableAddressValue(maximumValue, address, context, "Property 'maximum'");
         if (maximum < initial) {
           throw new RangeError(`${context}: Property 'maximum': value ${maximum} is below the lower bound ${initial}`);
         }
@@ -365,28 +403,40 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       // 5-6. The initial value fills the table: with nothing to fill, V8
       // does not convert it, nor do we.
       this.#element = element === 'anyfunc' ? 'funcref' : element;
-      this.#native = binding.createTable(this.#element, initial, maximum, initial === 0 ? undefined : value);
+      this.#address = address;
+      // Sizes cross as Numbers (the initial size is at most 10^7); a 64-bit
+      // maximum as a BigInt, exactly (it takes part in import matching).
+      this.#native = binding.createTable(
+        this.#element, NumberCtor(initial), maximum, initial === 0 ? undefined : value, address === 'i64',
+      );
       this.#store = this.#native.token();
     }
 
     get length() {
-      return checkTable(this, 'get WebAssembly.Table.length').length();
+      const native = checkTable(this, 'get WebAssembly.Table.length');
+      return toTableAddressValue(native.length(), this.#address);
     }
 
     grow(delta) {
       const value = arguments[1];
       const context = 'WebAssembly.Table.grow()';
       const native = checkTable(this, context);
-      const d = enforceRangeUint32(delta, context, 'Argument 0');
+      const address = this.#address;
+      const d = tableAddressValue(delta, address, context, 'Argument 0');
       // A missing value is the default (null; undefined for externref); an
       // explicit undefined is converted (a TypeError for funcref), as V8
       // does from Node 22 on (Node 20's took it as missing).
       if (arguments.length >= 2 && value === undefined && this.#element === 'funcref') {
         throw new TypeError(`${context}: Argument 1 is invalid: ${kNotFunction}`);
       }
-      const old = native.grow(d, value);
+      // A 64-bit delta past any table V8 makes fails as V8's grow does
+      // (the native side takes Numbers below 2^53).
+      if (address === 'i64' && d > kUint32Max) {
+        throw new RangeError(`${context}: failed to grow table by ${d}`);
+      }
+      const old = native.grow(NumberCtor(d), value);
       if (typeof value === 'function' || this.#element === 'externref') this.#store = native.token();
-      return old;
+      return toTableAddressValue(old, address);
     }
 
     // (value is read from arguments: the length is 1.)
@@ -394,7 +444,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       const value = arguments[1];
       const context = 'WebAssembly.Table.set()';
       const native = checkTable(this, context);
-      const i = enforceRangeUint32(index, context, 'Argument 0');
+      const i = this.#index(native, index, context);
       // A missing value is null; V8 converts an explicit undefined (a
       // TypeError), after checking the index (a RangeError).
       if (arguments.length >= 2 && value === undefined && this.#element === 'funcref') {
@@ -408,16 +458,34 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     get(index) {
       const context = 'WebAssembly.Table.get()';
       const native = checkTable(this, context);
-      return native.get(enforceRangeUint32(index, context, 'Argument 0'));
+      return native.get(this.#index(native, index, context));
+    }
+
+    // An index as a Number; a 64-bit one past the table's end is refused
+    // here, with its exact value in V8's message (Numbers round past 2^53).
+    #index(native, index, context) {
+      const address = this.#address;
+      const i = tableAddressValue(index, address, context, 'Argument 0');
+      if (address === 'i64' && i > kUint32Max) {
+        const size = native.length();
+        throw new RangeError(
+          `${context}: invalid address ${i} in ${this.#element} table of size ${size}`,
+        );
+      }
+      return NumberCtor(i);
     }
 
     // TableType type() (type-reflection proposal).
     type() {
       const native = checkTable(this, 'WebAssembly.Table.type()');
-      const type = { minimum: native.length() };
+      const address = this.#address;
+      const type = { minimum: toTableAddressValue(native.length(), address) };
+      // The native maximum is a BigInt (a 64-bit one may pass 2^53).
       const maximum = native.maximum();
-      if (maximum !== null) type.maximum = maximum;
+      if (maximum !== null) type.maximum = address === 'i64' ? maximum : NumberCtor(maximum);
       type.element = this.#element === 'funcref' ? 'anyfunc' : this.#element;
+      // The address type, as Memory's type() gives it (memory64 proposal).
+      type.address = address;
       return type;
     }
 
