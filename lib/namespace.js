@@ -100,6 +100,24 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     return f;
   }
 
+  // Wasm GC and typed function references where the running Node's
+  // built-in has them (Node 22+; without a built-in, as Node 24): validate
+  // then answers as the built-in does. Before the engine is made.
+  const builtinNamespace = globalThis.WebAssembly;
+  const wasmGc = !(builtinNamespace && typeof builtinNamespace.validate === 'function') ||
+    builtinNamespace.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 0x5f, 1, 0x7f, 1]));
+  binding.setWasmGc(wasmGc);
+  // The JS objects of Wasm GC objects, as V8's: frozen, null prototype, and
+  // every change a TypeError, in sloppy code too (a Proxy over a frozen
+  // object; reads see nothing).
+  const opaque = () => {
+    throw new TypeError('WebAssembly objects are opaque');
+  };
+  const opaqueHandler = ObjectFreeze({
+    __proto__: null, set: opaque, defineProperty: opaque, deleteProperty: opaque, setPrototypeOf: opaque,
+  });
+  binding.setGcObjectFactory(() => new ProxyCtor(ObjectFreeze(ObjectCreate(null)), opaqueHandler));
+
   binding.setHooks({
     makeFunction,
     toBigInt64: (value) => BigIntAsIntN(64, value),
@@ -244,7 +262,12 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   // ---------------------------------------------------------------------
   // Global (JS API §"Globals").
-  const valueTypes = ['i32', 'i64', 'f32', 'f64', 'v128', 'externref', 'anyfunc', 'funcref'];
+  // Wasm GC's abstract reference types, by the names V8 takes (22+).
+  const gcTypes = wasmGc ? ['anyref', 'eqref', 'i31ref', 'structref', 'arrayref'] : [];
+  // Types whose values may live in a store token (externrefs, internalized
+  // JS values, GC objects): setting one may bind to a store.
+  const holdsValues = (type) => type === 'externref' || gcTypes.includes(type);
+  const valueTypes = ['i32', 'i64', 'f32', 'f64', 'v128', 'externref', 'anyfunc', 'funcref', ...gcTypes];
   function toValueType(value, context) {
     const type = `${value}`;
     if (!valueTypes.includes(type)) {
@@ -304,7 +327,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (arguments.length < 1) throw new TypeError('set WebAssembly.Global.value: Argument 0 is required');
       native.set(v);
       // A function, or an externref's value kept by a store token.
-      if (typeof v === 'function' || this.#type === 'externref') this.#store = native.token();
+      if (typeof v === 'function' || holdsValues(this.#type)) this.#store = native.token();
     }
 
     // GlobalType type() (type-reflection proposal).
@@ -380,7 +403,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       // TableDescriptor members, in V8's order: element, address, initial,
       // maximum.
       const element = `${descriptor.element}`;
-      if (element !== 'anyfunc' && element !== 'funcref' && element !== 'externref') {
+      if (element !== 'anyfunc' && element !== 'funcref' && element !== 'externref' && !gcTypes.includes(element)) {
         throw new TypeError(`${context}: Descriptor property 'element' must be a WebAssembly reference type`);
       }
       // The address type (table64) decides how sizes convert: read before
@@ -435,7 +458,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
         throw new RangeError(`${context}: failed to grow table by ${d}`);
       }
       const old = native.grow(NumberCtor(d), value);
-      if (typeof value === 'function' || this.#element === 'externref') this.#store = native.token();
+      if (typeof value === 'function' || holdsValues(this.#element)) this.#store = native.token();
       return toTableAddressValue(old, address);
     }
 
@@ -452,7 +475,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
         throw new TypeError(`${context}: Argument 1 is invalid for table: ${kNotFunction}`);
       }
       native.set(i, value);
-      if (typeof value === 'function' || this.#element === 'externref') this.#store = native.token();
+      if (typeof value === 'function' || holdsValues(this.#element)) this.#store = native.token();
     }
 
     get(index) {

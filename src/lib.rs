@@ -10,6 +10,7 @@ mod engine;
 mod error;
 mod exception;
 mod func;
+mod gc;
 mod global;
 mod instance;
 mod js;

@@ -75,6 +75,8 @@ pub struct Data {
   /// that one exception crossing to JS again is the same object. Held
   /// until the outermost call into the store returns.
   pub exceptions: Vec<(OwnedRooted<ExnRef>, Ref)>,
+  /// Wasm GC objects JS has seen, and their JS objects (src/gc.rs).
+  pub gc_objects: crate::gc::Objects,
 }
 
 impl Data {
@@ -106,6 +108,7 @@ impl Drop for Data {
     }
     self.token.clear(&env);
     self.values.clear(&env);
+    self.gc_objects.clear(&env);
   }
 }
 
@@ -143,6 +146,7 @@ impl StoreCell {
           tags: Vec::new(),
           js_tag: None,
           exceptions: Vec::new(),
+          gc_objects: crate::gc::Objects::default(),
         },
       )),
       entered: Cell::new(std::ptr::null_mut()),

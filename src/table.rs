@@ -50,9 +50,8 @@ pub fn create_table(
   address64: Option<bool>,
 ) -> napi::Result<NativeTable> {
   let address64 = address64 == Some(true);
-  let element_type = match element.as_str() {
-    "funcref" | "anyfunc" => RefType::FUNCREF,
-    "externref" => RefType::EXTERNREF,
+  let element_type = match crate::global::val_type(&element) {
+    Some(ValType::Ref(r)) => r,
     _ => {
       return Err(type_error(
         &env,
@@ -138,11 +137,7 @@ fn as_ref(val: Val) -> wasmtime::Result<Ref> {
 
 /// The JS API name of a table's element type (for messages).
 fn element_name(ty: &RefType) -> &'static str {
-  if ty.heap_type().is_extern() {
-    "externref"
-  } else {
-    "funcref"
-  }
+  crate::global::ref_type_name(ty.heap_type())
 }
 
 impl NativeTable {
@@ -181,10 +176,10 @@ impl TableState {
       .map(|o| value::carry(env, &self.cell, target, o, &content))
       .collect::<Result<Vec<_>, String>>()?;
     let ty = table_type(element.clone(), outs.len() as u64, ty.maximum(), ty.is_64());
-    let null = if element.heap_type().is_extern() {
-      Ref::Extern(None)
-    } else {
-      Ref::Func(None)
+    let null = match element.heap_type().top() {
+      wasmtime::HeapType::Extern => Ref::Extern(None),
+      wasmtime::HeapType::Any => Ref::Any(None),
+      _ => Ref::Func(None),
     };
     let table = target
       .with(|ctx| {
