@@ -207,17 +207,19 @@ module.exports = function exceptions({ binding, isObject, isExportedFunction, Ru
   // ---------------------------------------------------------------------
   // Traps are never caught by wasm, even after they pass through JS.
   const uncatchable = new WeakSetCtor();
+  const trapError = (message, isRangeError) => {
+    const error = isRangeError ? new RangeError(message) : new RuntimeError(message);
+    WeakSetAdd(uncatchable, error);
+    return error;
+  };
   binding.setExceptionHooks({
     makeTag: (native) => new TagClass(kWrap, native),
     makeException: (tag, payload) => new ExceptionClass(kWrap, tag, payload),
     exceptionParts: (value) => exceptionParts(value),
     isUncatchable: (value) => isObject(value) && WeakSetHas(uncatchable, value),
-    trapError: (message, isRangeError) => {
-      const error = isRangeError ? new RangeError(message) : new RuntimeError(message);
-      WeakSetAdd(uncatchable, error);
-      return error;
-    },
+    trapError,
   });
 
-  return { Tag, Exception, JSTag, isTag, tagNative };
+  // (trapError also for the JS string builtins' traps.)
+  return { Tag, Exception, JSTag, isTag, tagNative, trapError };
 };

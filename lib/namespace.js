@@ -12,7 +12,7 @@
 
 const {
   TypeError, RangeError, Error: ErrorCtor, Symbol: SymbolCtor, Promise: PromiseCtor, WeakMap: WeakMapCtor,
-  Proxy: ProxyCtor,
+  Proxy: ProxyCtor, Set: SetCtor,
 } = globalThis;
 const { defineProperty, freeze: ObjectFreeze, create: ObjectCreate, setPrototypeOf } = Object;
 const { apply: ReflectApply, construct: ReflectConstruct } = Reflect;
@@ -172,27 +172,90 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   }
 
   // ---------------------------------------------------------------------
+  // Compile options (JS String Builtins: WebAssemblyCompileOptions), read
+  // as the running Node's built-in reads them: nothing on Node 20,
+  // `builtins` on 22, also `importedStringConstants` (when present) on 24+.
+  // V8 ignores options that are not objects and `builtins` that are not
+  // iterable; so do we.
+  const optionsRead = (() => {
+    const read = { builtins: false, importedStringConstants: false };
+    if (!builtinNamespace || typeof builtinNamespace.validate !== 'function') {
+      return { builtins: true, importedStringConstants: true };
+    }
+    try {
+      builtinNamespace.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]), {
+        get builtins() { read.builtins = true; return []; },
+        get importedStringConstants() { read.importedStringConstants = true; return undefined; },
+      });
+    } catch {
+      // A built-in that rejects the probe reads nothing we mirror.
+    }
+    return read;
+  })();
+  function compileOptions(options) {
+    if (!optionsRead.builtins || !isObject(options)) return null;
+    let jsString = false;
+    const builtins = options.builtins;
+    if (isObject(builtins) || typeof builtins === 'string') {
+      for (const name of builtins) if (`${name}` === 'js-string') jsString = true;
+    }
+    let constants = null;
+    if (optionsRead.importedStringConstants && 'importedStringConstants' in options) {
+      const value = options.importedStringConstants;
+      if (value !== undefined && value !== null) constants = `${value}`;
+    }
+    return jsString || constants !== null ? { jsString, constants } : null;
+  }
+  // "Validate builtins and imported strings" of a compiled module: a
+  // CompileError (V8's message) for a builtin or string constant import of
+  // the wrong type; else the imports the options provide.
+  function provideImports(native, options, context) {
+    if (options === null) return null;
+    const [message, indexes] = binding.checkBuiltinImports(native, options.jsString, options.constants ?? undefined);
+    if (message !== null) throw new CompileError(`${context}: ${message}`);
+    return indexes.length === 0 ? null : { indexes: new SetCtor(indexes), constants: options.constants };
+  }
+  let jsStringFunctions = null;
+
+  // ---------------------------------------------------------------------
   // Module (JS API §"Modules").
   let isModule;
   let moduleNative;
+  let moduleProvided;
   const ModuleClass = class Module {
     #native;
+    // The imports the compile options provide (builtins, string
+    // constants): { indexes: Set, constants }, or null.
+    #provided = null;
+    // (options is read from arguments: the length is 1.)
     constructor(bytes) {
       if (bytes === kWrapModule) {
         // Compiled off the main thread (compileLater).
         this.#native = arguments[1];
+        this.#provided = arguments[2];
         return;
       }
       // 1. Let stableBytes be a copy of the bytes held by the buffer bytes.
       const stableBytes = copyBytes(bytes, 'WebAssembly.Module()');
+      const options = compileOptions(arguments[1]);
       // 2. Compile (CompileError with wasmtime's reason on failure).
       this.#native = binding.compileModule(stableBytes);
+      this.#provided = provideImports(this.#native, options, 'WebAssembly.Module()');
     }
 
     // sequence<ModuleImportDescriptor> imports(Module moduleObject)
     static imports(moduleObject) {
       const native = checkModule(moduleObject, 'WebAssembly.Module.imports()');
-      return native.imports().map(([module, name, kind]) => ({ module, name, kind }));
+      // Imports the compile options provide are not the user's to give.
+      const provided = moduleProvided(moduleObject);
+      const out = [];
+      const imports = native.imports();
+      for (let i = 0; i < imports.length; i++) {
+        if (provided !== null && provided.indexes.has(i)) continue;
+        const [module, name, kind] = imports[i];
+        out.push({ module, name, kind });
+      }
+      return out;
     }
 
     // sequence<ModuleExportDescriptor> exports(Module moduleObject)
@@ -218,6 +281,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     static {
       isModule = (value) => isObject(value) && #native in value;
       moduleNative = (module) => module.#native;
+      moduleProvided = (module) => module.#provided;
     }
   };
   const Module = requireNew(ModuleClass, 'Module');
@@ -532,11 +596,13 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   // "Read the imports" of module from importObject: the values, in import
   // order, and for the native side the natives of our objects.
-  function readImports(native, importObject, context) {
+  function readImports(native, importObject, context, provided) {
     const imports = native.imports();
+    const isProvided = (i) => provided !== null && provided.indexes.has(i);
     // 1. If module.imports is not empty, and importObject is undefined,
-    // throw a TypeError.
-    if (imports.length !== 0 && importObject === undefined) {
+    // throw a TypeError. (Imports the compile options provide do not count.)
+    const wanted = provided === null ? imports.length : imports.length - provided.indexes.size;
+    if (wanted !== 0 && importObject === undefined) {
       throw new TypeError(`${context}: Imports argument must be present and must be an object`);
     }
     // 3. For each import, o = ? Get(importObject, moduleName) (a TypeError
@@ -546,6 +612,18 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     const values = [];
     for (let i = 0; i < imports.length; i++) {
       const [moduleName, componentName] = imports[i];
+      if (isProvided(i)) {
+        // A builtin function, or a string constant: the import's name.
+        if (moduleName === provided.constants) {
+          values.push(componentName);
+        } else {
+          if (jsStringFunctions === null) {
+            jsStringFunctions = require('./string-builtins.js')({ binding, trapError });
+          }
+          values.push(jsStringFunctions[componentName]);
+        }
+        continue;
+      }
       const o = importObject[moduleName];
       if (!isObject(o)) {
         throw new TypeError(`${context}: Import #${i} "${moduleName}": module is not an object or function`);
@@ -641,7 +719,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
         if (importObject !== undefined && !isObject(importObject)) {
           throw new TypeError(`${context}: Argument 1 must be an object`);
         }
-        ({ values, natives } = readImports(native, importObject, context));
+        ({ values, natives } = readImports(native, importObject, context, moduleProvided(module)));
       }
       const { exportsObject, store } = instantiateCore(native, values, natives);
       this.#exports = exportsObject;
@@ -661,38 +739,48 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   const Instance = requireNew(InstanceClass, 'Instance');
 
   // Tag, Exception, JSTag (lib/exception.js).
-  const { Tag, Exception, JSTag, isTag, tagNative } = require('./exception.js')({
+  const { Tag, Exception, JSTag, isTag, tagNative, trapError } = require('./exception.js')({
     binding, isObject, isExportedFunction: (value) => functionStores.has(value), RuntimeError, requireNew, shape,
   });
 
   // ---------------------------------------------------------------------
   // Namespace functions (JS API §"The WebAssembly Namespace").
 
-  // boolean validate(BufferSource bytes)
-  function validate(bytes) {
+  // boolean validate(BufferSource bytes, optional WebAssemblyCompileOptions options)
+  function validate(bytes, rawOptions) {
     const stableBytes = copyBytes(bytes, 'WebAssembly.validate()');
-    return binding.validateModule(stableBytes);
+    const options = compileOptions(rawOptions);
+    if (options === null) return binding.validateModule(stableBytes);
+    // Builtin import types are checked on the compiled module.
+    try {
+      provideImports(binding.compileModule(stableBytes), options, 'WebAssembly.validate()');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // "Asynchronously compile a WebAssembly module" from stableBytes: on a
   // libuv worker thread (Cranelift may take a while on big modules); the
   // promise settles in a later task, as the spec's does.
-  function compileLater(stableBytes, context) {
+  function compileLater(stableBytes, context, options = null) {
     return PromiseThen(binding.compileModuleAsync(stableBytes), (compiled) => {
       if (typeof compiled === 'string') throw new CompileError(`${context}: ${compiled}`);
-      return new ModuleClass(kWrapModule, compiled);
+      return new ModuleClass(kWrapModule, compiled, provideImports(compiled, options, context));
     });
   }
 
-  // Promise<Module> compile(BufferSource bytes)
-  function compile(bytes) {
+  // Promise<Module> compile(BufferSource bytes, optional WebAssemblyCompileOptions options)
+  function compile(bytes, rawOptions) {
     let stableBytes;
+    let options;
     try {
       stableBytes = copyBytes(bytes, 'WebAssembly.compile()');
+      options = compileOptions(rawOptions);
     } catch (error) {
       return PromiseReject(error);
     }
-    return compileLater(stableBytes, 'WebAssembly.compile()');
+    return compileLater(stableBytes, 'WebAssembly.compile()', options);
   }
 
   // "Asynchronously instantiate a WebAssembly module": the imports are read
@@ -703,7 +791,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (importObject !== undefined && !isObject(importObject)) {
         throw new TypeError(`${context}: Argument 1 must be an object`);
       }
-      const { values, natives } = readImports(native, importObject, context);
+      const { values, natives } = readImports(native, importObject, context, moduleProvided(module));
       return new PromiseCtor((resolve, reject) => {
         setImmediate(() => {
           try {
@@ -721,19 +809,21 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   // instantiate(BufferSource bytes, optional object importObject) → {module, instance}
   // instantiate(Module moduleObject, optional object importObject) → Instance
-  function instantiate(source, importObject) {
+  function instantiate(source, importObject, rawOptions) {
     const context = 'WebAssembly.instantiate()';
     if (isModule(source)) return instantiateLater(source, importObject, context);
     let stableBytes;
+    let options;
     try {
       stableBytes = copyBytes(source, context);
       if (importObject !== undefined && !isObject(importObject)) {
         throw new TypeError(`${context}: Argument 1 must be an object`);
       }
+      options = compileOptions(rawOptions);
     } catch (error) {
       return PromiseReject(error);
     }
-    return PromiseThen(compileLater(stableBytes, context), (module) =>
+    return PromiseThen(compileLater(stableBytes, context, options), (module) =>
       PromiseThen(instantiateLater(module, importObject, context), (instance) => ({ module, instance })));
   }
 
@@ -765,19 +855,32 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   }
 
   // Promise<Module> compileStreaming(Promise<Response> source)
-  function compileStreaming(source) {
+  function compileStreaming(source, rawOptions) {
     const context = 'WebAssembly.compileStreaming()';
-    return PromiseThen(responseBytes(source, context), (bytes) => compileLater(copyBytes(bytes, context), context));
+    let options;
+    try {
+      options = compileOptions(rawOptions);
+    } catch (error) {
+      return PromiseReject(error);
+    }
+    return PromiseThen(responseBytes(source, context), (bytes) =>
+      compileLater(copyBytes(bytes, context), context, options));
   }
 
   // Promise<WebAssemblyInstantiatedSource> instantiateStreaming(source, importObject)
-  function instantiateStreaming(source, importObject) {
+  function instantiateStreaming(source, importObject, rawOptions) {
     const context = 'WebAssembly.instantiateStreaming()';
+    let options;
+    try {
+      options = compileOptions(rawOptions);
+    } catch (error) {
+      return PromiseReject(error);
+    }
     return PromiseThen(responseBytes(source, context), (bytes) => {
       if (importObject !== undefined && !isObject(importObject)) {
         throw new TypeError(`${context}: Argument 1 must be an object`);
       }
-      return PromiseThen(compileLater(copyBytes(bytes, context), context), (module) =>
+      return PromiseThen(compileLater(copyBytes(bytes, context), context, options), (module) =>
         PromiseThen(instantiateLater(module, importObject, context), (instance) => ({ module, instance })));
     });
   }
@@ -802,12 +905,12 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   // Namespace operations are not constructors: methods, renamed.
   const operations = {
-    compile(bytes) { return compile(bytes); },
-    validate(bytes) { return validate(bytes); },
-    // (importObject is read from arguments: the length is 1.)
-    instantiate(source) { return instantiate(source, arguments[1]); },
-    compileStreaming(source) { return compileStreaming(source); },
-    instantiateStreaming(source) { return instantiateStreaming(source, arguments[1]); },
+    // (importObject and options are read from arguments: the lengths are 1.)
+    compile(bytes) { return compile(bytes, arguments[1]); },
+    validate(bytes) { return validate(bytes, arguments[1]); },
+    instantiate(source) { return instantiate(source, arguments[1], arguments[2]); },
+    compileStreaming(source) { return compileStreaming(source, arguments[1]); },
+    instantiateStreaming(source) { return instantiateStreaming(source, arguments[1], arguments[2]); },
   };
 
   return {

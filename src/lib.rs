@@ -22,6 +22,7 @@ mod pool;
 mod reclaim;
 mod slab;
 mod store;
+mod string_builtins;
 mod table;
 mod tag;
 mod value;
