@@ -186,6 +186,66 @@ for (const [name, WA] of impls) {
       }
     });
 
+    gcTest('a GC object kept by JS stays usable; then it and a cycle through an externref table are collected', async () => {
+      const turns = async (n) => {
+        for (let i = 0; i < n; i++) {
+          global.gc();
+          await new Promise(setImmediate);
+        }
+      };
+      const gone = new Set();
+      const registry = new FinalizationRegistry((label) => gone.add(label));
+      const bytes = wat(`(module (type $s (struct (field i32)))
+        (table (export "t") 1 externref)
+        (func (export "make") (param i32) (result anyref) (struct.new $s (local.get 0)))
+        (func (export "field") (param anyref) (result i32) (struct.get $s 0 (ref.cast (ref $s) (local.get 0)))))`);
+      let kept = null;
+      let field = null;
+      (() => {
+        const e = new WA.Instance(new WA.Module(bytes)).exports;
+        kept = e.make(41);
+        field = e.field;
+        const cyclic = e.make(42);
+        e.t.set(0, cyclic); // the table holds the object, whose group holds the table
+        registry.register(e, 'exports');
+        registry.register(cyclic, 'cyclic');
+        registry.register(e.t, 'table');
+        registry.register(kept, 'kept');
+      })();
+      await turns(5);
+      assert.strictEqual(field(kept), 41);
+      kept = null;
+      field = null;
+      await turns(10);
+      assert.deepStrictEqual([...gone].sort(), ['cyclic', 'exports', 'kept', 'table']);
+    });
+
+    gcTest('GC objects of two instance groups kept in each other\'s externref tables are collected', async () => {
+      const gone = new Set();
+      const registry = new FinalizationRegistry((label) => gone.add(label));
+      const bytes = wat(`(module (type $s (struct (field i32)))
+        (table (export "t") 1 externref)
+        (func (export "make") (result anyref) (struct.new $s (i32.const 1))))`);
+      (() => {
+        const a = new WA.Instance(new WA.Module(bytes)).exports;
+        const b = new WA.Instance(new WA.Module(bytes)).exports;
+        const sa = a.make();
+        const sb = b.make();
+        a.t.set(0, sb);
+        b.t.set(0, sa);
+        assert.strictEqual(a.t.get(0), sb);
+        registry.register(a.t, 'a');
+        registry.register(b.t, 'b');
+        registry.register(sa, 'sa');
+        registry.register(sb, 'sb');
+      })();
+      for (let i = 0; i < 10; i++) {
+        global.gc();
+        await new Promise(setImmediate);
+      }
+      assert.deepStrictEqual([...gone].sort(), ['a', 'b', 'sa', 'sb']);
+    });
+
     gcTest('a GC object passes to another instance', () => {
       const a = exportsOf();
       const b = exportsOf();

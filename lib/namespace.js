@@ -116,7 +116,14 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   const opaqueHandler = ObjectFreeze({
     __proto__: null, set: opaque, defineProperty: opaque, deleteProperty: opaque, setPrototypeOf: opaque,
   });
-  binding.setGcObjectFactory(() => new ProxyCtor(ObjectFreeze(ObjectCreate(null)), opaqueHandler));
+  // Each holds its store's token (as exported functions hold theirs), so
+  // the store lives while JS holds the object.
+  const gcObjectStores = new WeakMapCtor();
+  binding.setGcObjectFactory((token) => {
+    const object = new ProxyCtor(ObjectFreeze(ObjectCreate(null)), opaqueHandler);
+    gcObjectStores.set(object, token);
+    return object;
+  });
 
   binding.setHooks({
     makeFunction,

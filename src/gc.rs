@@ -160,13 +160,13 @@ pub fn entry(
   Ok(index)
 }
 
-/// What a GC object's JS object holds: a root of it, its store, and the
-/// store's token (strong), so that the store lives while JS holds the
-/// object (as exported functions keep theirs).
+/// What a GC object's JS object holds natively: a root of it, and its
+/// store. (The store's token is held from JS, by the shim's factory, as
+/// exported functions hold theirs: so a cycle through JS values stays
+/// collectable.)
 struct Handle {
   cell: Weak<StoreCell>,
   root: OwnedRooted<AnyRef>,
-  token: Ref,
 }
 
 /// The JS object of entry `index` of `cell`'s store: the one made before,
@@ -185,15 +185,13 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, index: usize) -> JsResult<sys::nap
     return Ok(object);
   }
   let token = crate::instance::ensure_token(env, cell).map_err(|_| Pending)?;
-  let token = Ref::new(env, token, true).map_err(|_| Pending)?;
-  let object = opaque_object(env)?;
+  let object = opaque_object(env, token)?;
   // SAFETY: `object` is a fresh object handle, not tagged yet.
   let status = unsafe { sys::napi_type_tag_object(env.raw(), object, &TAG) };
   js::ok(env, status, "napi_type_tag_object")?;
   let data = Box::into_raw(Box::new(Handle {
     cell: Rc::downgrade(cell),
     root,
-    token,
   }));
   // SAFETY: `data` is a fresh leaked box; `drop_handle` frees it exactly
   // once, when `object` is collected (or now, below, if wrapping fails).
@@ -209,8 +207,7 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, index: usize) -> JsResult<sys::nap
   };
   if status != sys::Status::napi_ok {
     // SAFETY: nothing took ownership of `data`.
-    let mut handle = unsafe { Box::from_raw(data) };
-    handle.token.clear(env);
+    drop(unsafe { Box::from_raw(data) });
     js::ok(env, status, "napi_wrap")?;
   }
   // SAFETY: `object` is a live object handle.
@@ -228,10 +225,9 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, index: usize) -> JsResult<sys::nap
   Ok(object)
 }
 
-unsafe extern "C" fn drop_handle(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+unsafe extern "C" fn drop_handle(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
   // SAFETY: `data` is the box `to_js` leaked, freed only here.
-  let mut handle = unsafe { Box::from_raw(data.cast::<Handle>()) };
-  handle.token.clear(&Env::from_raw(env));
+  drop(unsafe { Box::from_raw(data.cast::<Handle>()) });
 }
 
 thread_local! {
@@ -239,9 +235,9 @@ thread_local! {
   static FACTORY: std::cell::RefCell<Ref> = const { std::cell::RefCell::new(Ref::none()) };
 }
 
-/// Sets the function that makes a new JS object for a GC object (the shim
-/// gives one that makes V8's opaque objects: a Proxy that throws on every
-/// change).
+/// Sets the function that makes a new JS object for a GC object, given
+/// the store's token (the shim's makes V8's opaque objects, a Proxy that
+/// throws on every change, and keeps the token for the object's life).
 ///
 /// # Errors
 /// Fails if Node-API cannot reference `factory`.
@@ -263,10 +259,12 @@ pub fn set_gc_object_factory(
   Ok(())
 }
 
-/// A new opaque object: the shim's factory's, else `Object.create(null)`.
-fn opaque_object(env: &Env) -> JsResult<sys::napi_value> {
+/// A new opaque object for a GC object of the store of `token`: the
+/// shim's factory's (which holds the token), else a bare
+/// `Object.create(null)` (the shim always sets a factory).
+fn opaque_object(env: &Env, token: sys::napi_value) -> JsResult<sys::napi_value> {
   if let Some(factory) = FACTORY.with(|f| f.borrow().get(env)) {
-    return js::call(env, factory, &[]);
+    return js::call(env, factory, &[token]);
   }
   let mut global = ptr::null_mut();
   // SAFETY: `env` is live.
@@ -337,7 +335,8 @@ pub fn from_js(
   let Some(handle) = handle(env, value) else {
     return Ok(None);
   };
-  // (The object's store lives while the object does: its token is held.)
+  // (The object's store lives while the object does: the shim holds the
+  // token for it.)
   if !handle.cell.upgrade().is_some_and(|c| Rc::ptr_eq(&c, cell)) {
     return Err(js::throw_type(
       env,
