@@ -3,7 +3,11 @@
 
 declare namespace WebAssemblyMemoryRs {
   type AddressType = 'i32' | 'i64';
-  type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'anyfunc' | 'funcref' | 'externref';
+  /** A size or index: a Number for an "i32" address type, a BigInt for "i64". */
+  type AddressValue = number | bigint;
+  /** Wasm GC's abstract reference types (where the running Node's built-in has Wasm GC: 22+). */
+  type GcRefType = 'anyref' | 'eqref' | 'i31ref' | 'structref' | 'arrayref';
+  type ValueType = 'i32' | 'i64' | 'f32' | 'f64' | 'anyfunc' | 'funcref' | 'externref' | GcRefType;
   /** A tag's parameter types (v128 and exnref values cannot cross into JS). */
   type TagValueType = ValueType | 'v128' | 'exnref';
   type ImportExportKind = 'function' | 'table' | 'memory' | 'global' | 'tag';
@@ -65,7 +69,7 @@ declare namespace WebAssemblyMemoryRs {
   /** `WebAssembly.Module`: code compiled by wasmtime (Cranelift). */
   class Module {
     /** @throws {CompileError} with wasmtime's reason. @throws {TypeError} for non-bytes. */
-    constructor(bytes: BufferSource);
+    constructor(bytes: BufferSource, options?: CompileOptions);
     static exports(module: Module): ModuleExportDescriptor[];
     static imports(module: Module): ModuleImportDescriptor[];
     static customSections(module: Module, sectionName: string): ArrayBuffer[];
@@ -98,16 +102,22 @@ declare namespace WebAssemblyMemoryRs {
     readonly [Symbol.toStringTag]: 'WebAssembly.Global';
   }
 
-  interface TableDescriptor { element: 'anyfunc' | 'funcref' | 'externref'; initial: number; maximum?: number }
+  /** Sizes and indexes are Numbers for 'i32' tables, BigInts for 'i64' ones (table64). */
+  interface TableDescriptor {
+    element: 'anyfunc' | 'funcref' | 'externref' | GcRefType;
+    address?: 'i32' | 'i64';
+    initial: AddressValue;
+    maximum?: AddressValue;
+  }
 
   /** Elements: exported functions or null (funcref); any JS value (externref, undefined by default). */
   class Table {
     constructor(descriptor: TableDescriptor, value?: unknown);
-    readonly length: number;
-    grow(delta: number, value?: unknown): number;
-    set(index: number, value?: unknown): void;
-    get(index: number): unknown;
-    type(): { minimum: number; maximum?: number; element: 'anyfunc' | 'externref' };
+    readonly length: AddressValue;
+    grow(delta: AddressValue, value?: unknown): AddressValue;
+    set(index: AddressValue, value?: unknown): void;
+    get(index: AddressValue): unknown;
+    type(): { minimum: AddressValue; maximum?: AddressValue; element: 'anyfunc' | 'externref' | GcRefType; address: 'i32' | 'i64' };
     readonly [Symbol.toStringTag]: 'WebAssembly.Table';
   }
 
@@ -138,23 +148,28 @@ declare namespace WebAssemblyMemoryRs {
   class RuntimeError extends Error {}
 
   interface WebAssemblyInstantiatedSource { module: Module; instance: Instance }
+
+  /** JS string builtins (read where the running Node's built-in reads them: 22+, constants 24+). */
+  interface CompileOptions { builtins?: Iterable<string>; importedStringConstants?: string | null }
 }
 
 declare const WebAssembly: {
-  compile(bytes: WebAssemblyMemoryRs.BufferSource): Promise<WebAssemblyMemoryRs.Module>;
-  validate(bytes: WebAssemblyMemoryRs.BufferSource): boolean;
+  compile(bytes: WebAssemblyMemoryRs.BufferSource, options?: WebAssemblyMemoryRs.CompileOptions): Promise<WebAssemblyMemoryRs.Module>;
+  validate(bytes: WebAssemblyMemoryRs.BufferSource, options?: WebAssemblyMemoryRs.CompileOptions): boolean;
   instantiate(
     bytes: WebAssemblyMemoryRs.BufferSource,
     importObject?: WebAssemblyMemoryRs.Imports,
+    options?: WebAssemblyMemoryRs.CompileOptions,
   ): Promise<WebAssemblyMemoryRs.WebAssemblyInstantiatedSource>;
   instantiate(
     module: WebAssemblyMemoryRs.Module,
     importObject?: WebAssemblyMemoryRs.Imports,
   ): Promise<WebAssemblyMemoryRs.Instance>;
-  compileStreaming(source: Response | PromiseLike<Response>): Promise<WebAssemblyMemoryRs.Module>;
+  compileStreaming(source: Response | PromiseLike<Response>, options?: WebAssemblyMemoryRs.CompileOptions): Promise<WebAssemblyMemoryRs.Module>;
   instantiateStreaming(
     source: Response | PromiseLike<Response>,
     importObject?: WebAssemblyMemoryRs.Imports,
+    options?: WebAssemblyMemoryRs.CompileOptions,
   ): Promise<WebAssemblyMemoryRs.WebAssemblyInstantiatedSource>;
   readonly Module: typeof WebAssemblyMemoryRs.Module;
   readonly Instance: typeof WebAssemblyMemoryRs.Instance;

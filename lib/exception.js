@@ -209,21 +209,23 @@ module.exports = function exceptions({
   // ---------------------------------------------------------------------
   // Traps are never caught by wasm, even after they pass through JS.
   const uncatchable = new WeakSetCtor();
+  function trapError(message, isRangeError, frames) {
+    const error = isRangeError ? new RangeError(message) : new RuntimeError(message);
+    // The stack starts at the caller (the exported function's closure),
+    // whose place the wasm frames take.
+    captureStackTrace(error, trapError);
+    if (frames !== undefined && frames.length > 0) addFrames(error, frames, true);
+    WeakSetAdd(uncatchable, error);
+    return error;
+  }
   binding.setExceptionHooks({
     makeTag: (native) => new TagClass(kWrap, native),
     makeException: (tag, payload) => new ExceptionClass(kWrap, tag, payload),
     exceptionParts: (value) => exceptionParts(value),
     isUncatchable: (value) => isObject(value) && WeakSetHas(uncatchable, value),
-    trapError: function trapError(message, isRangeError, frames) {
-      const error = isRangeError ? new RangeError(message) : new RuntimeError(message);
-      // The stack starts at the caller (the exported function's closure),
-      // whose place the wasm frames take.
-      captureStackTrace(error, trapError);
-      if (frames !== undefined && frames.length > 0) addFrames(error, frames, true);
-      WeakSetAdd(uncatchable, error);
-      return error;
-    },
+    trapError,
   });
 
-  return { Tag, Exception, JSTag, isTag, tagNative };
+  // (trapError also for the JS string builtins' traps.)
+  return { Tag, Exception, JSTag, isTag, tagNative, trapError };
 };

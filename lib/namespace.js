@@ -12,11 +12,15 @@
 
 const {
   TypeError, RangeError, Error: ErrorCtor, Symbol: SymbolCtor, Promise: PromiseCtor, WeakMap: WeakMapCtor,
-  Proxy: ProxyCtor,
+  Proxy: ProxyCtor, Set: SetCtor,
 } = globalThis;
 const { defineProperty, freeze: ObjectFreeze, create: ObjectCreate, setPrototypeOf } = Object;
 const { apply: ReflectApply, construct: ReflectConstruct } = Reflect;
 const BigIntAsIntN = BigInt.asIntN;
+const BigIntCtor = BigInt;
+const NumberCtor = Number;
+const kUint32Max = 4294967295;
+const kUint64Max = 2n ** 64n - 1n;
 const uncurryThis = (fn) => Function.prototype.call.bind(fn);
 const ArrayBufferIsView = ArrayBuffer.isView;
 const ArrayBufferSlice = uncurryThis(ArrayBuffer.prototype.slice);
@@ -39,6 +43,7 @@ const isDataView = require('node:util').types.isDataView;
 const PromiseResolve = (value) => PromiseCtor.resolve(value);
 const PromiseReject = (reason) => PromiseCtor.reject(reason);
 const PromiseThen = uncurryThis(PromiseCtor.prototype.then);
+const StringIsWellFormed = uncurryThis(String.prototype.isWellFormed);
 
 /** The largest table V8 makes; ours matches, so programs behave alike. */
 const kMaxTableElements = 10000000;
@@ -95,6 +100,31 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     return f;
   }
 
+  // Wasm GC and typed function references where the running Node's
+  // built-in has them (Node 22+; without a built-in, as Node 24): validate
+  // then answers as the built-in does. Before the engine is made.
+  const builtinNamespace = globalThis.WebAssembly;
+  const wasmGc = !(builtinNamespace && typeof builtinNamespace.validate === 'function') ||
+    builtinNamespace.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 0x5f, 1, 0x7f, 1]));
+  binding.setWasmGc(wasmGc);
+  // The JS objects of Wasm GC objects, as V8's: frozen, null prototype, and
+  // every change a TypeError, in sloppy code too (a Proxy over a frozen
+  // object; reads see nothing).
+  const opaque = () => {
+    throw new TypeError('WebAssembly objects are opaque');
+  };
+  const opaqueHandler = ObjectFreeze({
+    __proto__: null, set: opaque, defineProperty: opaque, deleteProperty: opaque, setPrototypeOf: opaque,
+  });
+  // Each holds its store's token (as exported functions hold theirs), so
+  // the store lives while JS holds the object.
+  const gcObjectStores = new WeakMapCtor();
+  binding.setGcObjectFactory((token) => {
+    const object = new ProxyCtor(ObjectFreeze(ObjectCreate(null)), opaqueHandler);
+    gcObjectStores.set(object, token);
+    return object;
+  });
+
   binding.setHooks({
     makeFunction,
     toBigInt64: (value) => BigIntAsIntN(64, value),
@@ -149,27 +179,90 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   }
 
   // ---------------------------------------------------------------------
+  // Compile options (JS String Builtins: WebAssemblyCompileOptions), read
+  // as the running Node's built-in reads them: nothing on Node 20,
+  // `builtins` on 22, also `importedStringConstants` (when present) on 24+.
+  // V8 ignores options that are not objects and `builtins` that are not
+  // iterable; so do we.
+  const optionsRead = (() => {
+    const read = { builtins: false, importedStringConstants: false };
+    if (!builtinNamespace || typeof builtinNamespace.validate !== 'function') {
+      return { builtins: true, importedStringConstants: true };
+    }
+    try {
+      builtinNamespace.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]), {
+        get builtins() { read.builtins = true; return []; },
+        get importedStringConstants() { read.importedStringConstants = true; return undefined; },
+      });
+    } catch {
+      // A built-in that rejects the probe reads nothing we mirror.
+    }
+    return read;
+  })();
+  function compileOptions(options) {
+    if (!optionsRead.builtins || !isObject(options)) return null;
+    let jsString = false;
+    const builtins = options.builtins;
+    if (isObject(builtins) || typeof builtins === 'string') {
+      for (const name of builtins) if (`${name}` === 'js-string') jsString = true;
+    }
+    let constants = null;
+    if (optionsRead.importedStringConstants && 'importedStringConstants' in options) {
+      const value = options.importedStringConstants;
+      if (value !== undefined && value !== null) constants = `${value}`;
+    }
+    return jsString || constants !== null ? { jsString, constants } : null;
+  }
+  // "Validate builtins and imported strings" of a compiled module: a
+  // CompileError (V8's message) for a builtin or string constant import of
+  // the wrong type; else the imports the options provide.
+  function provideImports(native, options, context) {
+    if (options === null) return null;
+    const [message, indexes] = binding.checkBuiltinImports(native, options.jsString, options.constants ?? undefined);
+    if (message !== null) throw new CompileError(`${context}: ${message}`);
+    return indexes.length === 0 ? null : { indexes: new SetCtor(indexes), constants: options.constants };
+  }
+  let jsStringFunctions = null;
+
+  // ---------------------------------------------------------------------
   // Module (JS API §"Modules").
   let isModule;
   let moduleNative;
+  let moduleProvided;
   const ModuleClass = class Module {
     #native;
+    // The imports the compile options provide (builtins, string
+    // constants): { indexes: Set, constants }, or null.
+    #provided = null;
+    // (options is read from arguments: the length is 1.)
     constructor(bytes) {
       if (bytes === kWrapModule) {
         // Compiled off the main thread (compileLater).
         this.#native = arguments[1];
+        this.#provided = arguments[2];
         return;
       }
       // 1. Let stableBytes be a copy of the bytes held by the buffer bytes.
       const stableBytes = copyBytes(bytes, 'WebAssembly.Module()');
+      const options = compileOptions(arguments[1]);
       // 2. Compile (CompileError with wasmtime's reason on failure).
       this.#native = binding.compileModule(stableBytes);
+      this.#provided = provideImports(this.#native, options, 'WebAssembly.Module()');
     }
 
     // sequence<ModuleImportDescriptor> imports(Module moduleObject)
     static imports(moduleObject) {
       const native = checkModule(moduleObject, 'WebAssembly.Module.imports()');
-      return native.imports().map(([module, name, kind]) => ({ module, name, kind }));
+      // Imports the compile options provide are not the user's to give.
+      const provided = moduleProvided(moduleObject);
+      const out = [];
+      const imports = native.imports();
+      for (let i = 0; i < imports.length; i++) {
+        if (provided !== null && provided.indexes.has(i)) continue;
+        const [module, name, kind] = imports[i];
+        out.push({ module, name, kind });
+      }
+      return out;
     }
 
     // sequence<ModuleExportDescriptor> exports(Module moduleObject)
@@ -185,24 +278,67 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (arguments.length < 2 || sectionName === undefined) {
         throw new TypeError(`${context}: Argument 1 is required`);
       }
-      return native.customSections(`${sectionName}`);
+      const name = `${sectionName}`;
+      // Names are compared as JS strings: one with a lone surrogate is no
+      // UTF-8 name (the native side would see U+FFFD in its place).
+      if (!StringIsWellFormed(name)) return [];
+      return native.customSections(name);
     }
 
     static {
       isModule = (value) => isObject(value) && #native in value;
       moduleNative = (module) => module.#native;
+      moduleProvided = (module) => module.#provided;
     }
   };
   const Module = requireNew(ModuleClass, 'Module');
   const kWrapModule = {};
+  abstractModuleSource(ModuleClass, isModule);
   function checkModule(value, context) {
     if (!isModule(value)) throw new TypeError(`${context}: Argument 0 must be a WebAssembly.Module`);
     return moduleNative(value);
   }
 
   // ---------------------------------------------------------------------
+  // %AbstractModuleSource% (source phase imports, JS API §"Modules"): the
+  // parent of Module and of its prototype, where the running Node's
+  // built-in has it (Node 24+). Ours is a copy of the intrinsic (V8's
+  // getter answers only for V8's modules): a function that throws
+  // "Illegal invocation" however it is called, and a prototype whose
+  // toStringTag getter gives the class string of our modules, else
+  // undefined.
+  function abstractModuleSource(Class, isSource) {
+    const builtin = globalThis.WebAssembly;
+    const builtinModule = builtin && typeof builtin === 'object' && builtin.Module;
+    if (typeof builtinModule !== 'function') return;
+    if (Object.getPrototypeOf(builtinModule.prototype) === Object.prototype) return;
+    const AbstractModuleSource = function AbstractModuleSource() {
+      throw new TypeError('Illegal invocation');
+    };
+    const proto = AbstractModuleSource.prototype;
+    defineProperty(AbstractModuleSource, 'prototype', { writable: false });
+    defineProperty(proto, SymbolCtor.toStringTag, {
+      get: Object.getOwnPropertyDescriptor({
+        get [SymbolCtor.toStringTag]() {
+          return isSource(this) ? 'WebAssembly.Module' : undefined;
+        },
+      }, SymbolCtor.toStringTag).get,
+      set: undefined,
+      enumerable: false,
+      configurable: true,
+    });
+    setPrototypeOf(Class, AbstractModuleSource);
+    setPrototypeOf(Class.prototype, proto);
+  }
+
+  // ---------------------------------------------------------------------
   // Global (JS API §"Globals").
-  const valueTypes = ['i32', 'i64', 'f32', 'f64', 'v128', 'externref', 'anyfunc', 'funcref'];
+  // Wasm GC's abstract reference types, by the names V8 takes (22+).
+  const gcTypes = wasmGc ? ['anyref', 'eqref', 'i31ref', 'structref', 'arrayref'] : [];
+  // Types whose values may live in a store token (externrefs, internalized
+  // JS values, GC objects): setting one may bind to a store.
+  const holdsValues = (type) => type === 'externref' || gcTypes.includes(type);
+  const valueTypes = ['i32', 'i64', 'f32', 'f64', 'v128', 'externref', 'anyfunc', 'funcref', ...gcTypes];
   function toValueType(value, context) {
     const type = `${value}`;
     if (!valueTypes.includes(type)) {
@@ -262,7 +398,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (arguments.length < 1) throw new TypeError('set WebAssembly.Global.value: Argument 0 is required');
       native.set(v);
       // A function, or an externref's value kept by a store token.
-      if (typeof v === 'function' || this.#type === 'externref') this.#store = native.token();
+      if (typeof v === 'function' || holdsValues(this.#type)) this.#store = native.token();
     }
 
     // GlobalType type() (type-reflection proposal).
@@ -288,6 +424,34 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   // ---------------------------------------------------------------------
   // Table (JS API §"Tables").
+
+  // TableDescriptor's `address` (table64): ToString, then "i32" or "i64".
+  function tableAddress(value, context) {
+    if (value === undefined) return 'i32';
+    const address = `${value}`;
+    if (address !== 'i32' && address !== 'i64') {
+      throw new TypeError(`${context}: Unknown address type '${address}'; pass 'i32' or 'i64'`);
+    }
+    return address;
+  }
+
+  // AddressValueToU64(v, addressType): an `[EnforceRange] unsigned long`
+  // (a Number) for i32, a BigInt in [0, 2^64) for i64 (kept a BigInt, so
+  // that messages show it exactly).
+  function tableAddressValue(value, address, context, what) {
+    if (address === 'i32') return enforceRangeUint32(value, context, what);
+    // 1. Let x be ? ToBigInt(v) (BigInt.asIntN is ToBigInt; Numbers throw).
+    const x = BigIntAsIntN(2 ** 53 - 1, value);
+    // 2. If x < 0 or x > 2^64 - 1, throw a TypeError.
+    if (x < 0n || x > kUint64Max) throw new TypeError(`${context}: ${what} must be in u64 range`);
+    return x;
+  }
+
+  // A size or index as JS sees it: a Number for i32, a BigInt for i64.
+  function toTableAddressValue(value, address) {
+    return address === 'i64' ? BigIntCtor(value) : value;
+  }
+
   let isTable;
   let tableNative;
   let bindTable;
@@ -295,6 +459,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     #native;
     #store = null;
     #element;
+    #address = 'i32';
     constructor(descriptor) {
       const context = 'WebAssembly.Table()';
       const value = arguments[1];
@@ -303,23 +468,28 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
         this.#native = arguments[1];
         this.#store = arguments[2];
         this.#element = this.#native.element();
+        this.#address = this.#native.is64() ? 'i64' : 'i32';
         return;
       }
-      // TableDescriptor members, in WebIDL's order: element, initial, maximum.
+      // TableDescriptor members, in V8's order: element, address, initial,
+      // maximum.
       const element = `${descriptor.element}`;
-      if (element !== 'anyfunc' && element !== 'funcref' && element !== 'externref') {
+      if (element !== 'anyfunc' && element !== 'funcref' && element !== 'externref' && !gcTypes.includes(element)) {
         throw new TypeError(`${context}: Descriptor property 'element' must be a WebAssembly reference type`);
       }
+      // The address type (table64) decides how sizes convert: read before
+      // them. (Unlike Memory's, V8 reads no older `index` name here.)
+      const address = tableAddress(descriptor.address, context);
       const initialValue = descriptor.initial;
       if (initialValue === undefined) throw new TypeError(`${context}: Property 'initial' is required`);
-      const initial = enforceRangeUint32(initialValue, context, "Property 'initial'");
+      const initial = tableAddressValue(initialValue, address, context, "Property 'initial'");
       if (initial > kMaxTableElements) {
         throw new RangeError(`${context}: Property 'initial': value ${initial} is above the upper bound ${kMaxTableElements}`);
       }
       const maximumValue = descriptor.maximum;
       let maximum;
       if (maximumValue !== undefined) {
-        maximum = enforceRangeUint32(maximumValue, context, "Property 'maximum'");
+        maximum = tableAddressValue(maximumValue, address, context, "Property 'maximum'");
         if (maximum < initial) {
           throw new RangeError(`${context}: Property 'maximum': value ${maximum} is below the lower bound ${initial}`);
         }
@@ -327,28 +497,40 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       // 5-6. The initial value fills the table: with nothing to fill, V8
       // does not convert it, nor do we.
       this.#element = element === 'anyfunc' ? 'funcref' : element;
-      this.#native = binding.createTable(this.#element, initial, maximum, initial === 0 ? undefined : value);
+      this.#address = address;
+      // Sizes cross as Numbers (the initial size is at most 10^7); a 64-bit
+      // maximum as a BigInt, exactly (it takes part in import matching).
+      this.#native = binding.createTable(
+        this.#element, NumberCtor(initial), maximum, initial === 0 ? undefined : value, address === 'i64',
+      );
       this.#store = this.#native.token();
     }
 
     get length() {
-      return checkTable(this, 'get WebAssembly.Table.length').length();
+      const native = checkTable(this, 'get WebAssembly.Table.length');
+      return toTableAddressValue(native.length(), this.#address);
     }
 
     grow(delta) {
       const value = arguments[1];
       const context = 'WebAssembly.Table.grow()';
       const native = checkTable(this, context);
-      const d = enforceRangeUint32(delta, context, 'Argument 0');
+      const address = this.#address;
+      const d = tableAddressValue(delta, address, context, 'Argument 0');
       // A missing value is the default (null; undefined for externref); an
       // explicit undefined is converted (a TypeError for funcref), as V8
       // does from Node 22 on (Node 20's took it as missing).
       if (arguments.length >= 2 && value === undefined && this.#element === 'funcref') {
         throw new TypeError(`${context}: Argument 1 is invalid: ${kNotFunction}`);
       }
-      const old = native.grow(d, value);
-      if (typeof value === 'function' || this.#element === 'externref') this.#store = native.token();
-      return old;
+      // A 64-bit delta past any table V8 makes fails as V8's grow does
+      // (the native side takes Numbers below 2^53).
+      if (address === 'i64' && d > kUint32Max) {
+        throw new RangeError(`${context}: failed to grow table by ${d}`);
+      }
+      const old = native.grow(NumberCtor(d), value);
+      if (typeof value === 'function' || holdsValues(this.#element)) this.#store = native.token();
+      return toTableAddressValue(old, address);
     }
 
     // (value is read from arguments: the length is 1.)
@@ -356,7 +538,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       const value = arguments[1];
       const context = 'WebAssembly.Table.set()';
       const native = checkTable(this, context);
-      const i = enforceRangeUint32(index, context, 'Argument 0');
+      const i = this.#index(native, index, context);
       // A missing value is null; V8 converts an explicit undefined (a
       // TypeError), after checking the index (a RangeError).
       if (arguments.length >= 2 && value === undefined && this.#element === 'funcref') {
@@ -364,22 +546,40 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
         throw new TypeError(`${context}: Argument 1 is invalid for table: ${kNotFunction}`);
       }
       native.set(i, value);
-      if (typeof value === 'function' || this.#element === 'externref') this.#store = native.token();
+      if (typeof value === 'function' || holdsValues(this.#element)) this.#store = native.token();
     }
 
     get(index) {
       const context = 'WebAssembly.Table.get()';
       const native = checkTable(this, context);
-      return native.get(enforceRangeUint32(index, context, 'Argument 0'));
+      return native.get(this.#index(native, index, context));
+    }
+
+    // An index as a Number; a 64-bit one past the table's end is refused
+    // here, with its exact value in V8's message (Numbers round past 2^53).
+    #index(native, index, context) {
+      const address = this.#address;
+      const i = tableAddressValue(index, address, context, 'Argument 0');
+      if (address === 'i64' && i > kUint32Max) {
+        const size = native.length();
+        throw new RangeError(
+          `${context}: invalid address ${i} in ${this.#element} table of size ${size}`,
+        );
+      }
+      return NumberCtor(i);
     }
 
     // TableType type() (type-reflection proposal).
     type() {
       const native = checkTable(this, 'WebAssembly.Table.type()');
-      const type = { minimum: native.length() };
+      const address = this.#address;
+      const type = { minimum: toTableAddressValue(native.length(), address) };
+      // The native maximum is a BigInt (a 64-bit one may pass 2^53).
       const maximum = native.maximum();
-      if (maximum !== null) type.maximum = maximum;
+      if (maximum !== null) type.maximum = address === 'i64' ? maximum : NumberCtor(maximum);
       type.element = this.#element === 'funcref' ? 'anyfunc' : this.#element;
+      // The address type, as Memory's type() gives it (memory64 proposal).
+      type.address = address;
       return type;
     }
 
@@ -403,11 +603,13 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   // "Read the imports" of module from importObject: the values, in import
   // order, and for the native side the natives of our objects.
-  function readImports(native, importObject, context) {
+  function readImports(native, importObject, context, provided) {
     const imports = native.imports();
+    const isProvided = (i) => provided !== null && provided.indexes.has(i);
     // 1. If module.imports is not empty, and importObject is undefined,
-    // throw a TypeError.
-    if (imports.length !== 0 && importObject === undefined) {
+    // throw a TypeError. (Imports the compile options provide do not count.)
+    const wanted = provided === null ? imports.length : imports.length - provided.indexes.size;
+    if (wanted !== 0 && importObject === undefined) {
       throw new TypeError(`${context}: Imports argument must be present and must be an object`);
     }
     // 3. For each import, o = ? Get(importObject, moduleName) (a TypeError
@@ -417,6 +619,18 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     const values = [];
     for (let i = 0; i < imports.length; i++) {
       const [moduleName, componentName] = imports[i];
+      if (isProvided(i)) {
+        // A builtin function, or a string constant: the import's name.
+        if (moduleName === provided.constants) {
+          values.push(componentName);
+        } else {
+          if (jsStringFunctions === null) {
+            jsStringFunctions = require('./string-builtins.js')({ binding, trapError });
+          }
+          values.push(jsStringFunctions[componentName]);
+        }
+        continue;
+      }
       const o = importObject[moduleName];
       if (!isObject(o)) {
         throw new TypeError(`${context}: Import #${i} "${moduleName}": module is not an object or function`);
@@ -512,7 +726,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
         if (importObject !== undefined && !isObject(importObject)) {
           throw new TypeError(`${context}: Argument 1 must be an object`);
         }
-        ({ values, natives } = readImports(native, importObject, context));
+        ({ values, natives } = readImports(native, importObject, context, moduleProvided(module)));
       }
       const { exportsObject, store } = instantiateCore(native, values, natives);
       this.#exports = exportsObject;
@@ -535,7 +749,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   const { addFrames } = require('./frames.js')(binding, makeFunction);
 
   // Tag, Exception, JSTag (lib/exception.js).
-  const { Tag, Exception, JSTag, isTag, tagNative } = require('./exception.js')({
+  const { Tag, Exception, JSTag, isTag, tagNative, trapError } = require('./exception.js')({
     binding, isObject, isExportedFunction: (value) => functionStores.has(value), RuntimeError, requireNew, shape,
     addFrames,
   });
@@ -543,31 +757,41 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   // ---------------------------------------------------------------------
   // Namespace functions (JS API §"The WebAssembly Namespace").
 
-  // boolean validate(BufferSource bytes)
-  function validate(bytes) {
+  // boolean validate(BufferSource bytes, optional WebAssemblyCompileOptions options)
+  function validate(bytes, rawOptions) {
     const stableBytes = copyBytes(bytes, 'WebAssembly.validate()');
-    return binding.validateModule(stableBytes);
+    const options = compileOptions(rawOptions);
+    if (options === null) return binding.validateModule(stableBytes);
+    // Builtin import types are checked on the compiled module.
+    try {
+      provideImports(binding.compileModule(stableBytes), options, 'WebAssembly.validate()');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   // "Asynchronously compile a WebAssembly module" from stableBytes: on a
   // libuv worker thread (Cranelift may take a while on big modules); the
   // promise settles in a later task, as the spec's does.
-  function compileLater(stableBytes, context) {
+  function compileLater(stableBytes, context, options = null) {
     return PromiseThen(binding.compileModuleAsync(stableBytes), (compiled) => {
       if (typeof compiled === 'string') throw new CompileError(`${context}: ${compiled}`);
-      return new ModuleClass(kWrapModule, compiled);
+      return new ModuleClass(kWrapModule, compiled, provideImports(compiled, options, context));
     });
   }
 
-  // Promise<Module> compile(BufferSource bytes)
-  function compile(bytes) {
+  // Promise<Module> compile(BufferSource bytes, optional WebAssemblyCompileOptions options)
+  function compile(bytes, rawOptions) {
     let stableBytes;
+    let options;
     try {
       stableBytes = copyBytes(bytes, 'WebAssembly.compile()');
+      options = compileOptions(rawOptions);
     } catch (error) {
       return PromiseReject(error);
     }
-    return compileLater(stableBytes, 'WebAssembly.compile()');
+    return compileLater(stableBytes, 'WebAssembly.compile()', options);
   }
 
   // "Asynchronously instantiate a WebAssembly module": the imports are read
@@ -578,7 +802,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (importObject !== undefined && !isObject(importObject)) {
         throw new TypeError(`${context}: Argument 1 must be an object`);
       }
-      const { values, natives } = readImports(native, importObject, context);
+      const { values, natives } = readImports(native, importObject, context, moduleProvided(module));
       return new PromiseCtor((resolve, reject) => {
         setImmediate(() => {
           try {
@@ -596,19 +820,21 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   // instantiate(BufferSource bytes, optional object importObject) → {module, instance}
   // instantiate(Module moduleObject, optional object importObject) → Instance
-  function instantiate(source, importObject) {
+  function instantiate(source, importObject, rawOptions) {
     const context = 'WebAssembly.instantiate()';
     if (isModule(source)) return instantiateLater(source, importObject, context);
     let stableBytes;
+    let options;
     try {
       stableBytes = copyBytes(source, context);
       if (importObject !== undefined && !isObject(importObject)) {
         throw new TypeError(`${context}: Argument 1 must be an object`);
       }
+      options = compileOptions(rawOptions);
     } catch (error) {
       return PromiseReject(error);
     }
-    return PromiseThen(compileLater(stableBytes, context), (module) =>
+    return PromiseThen(compileLater(stableBytes, context, options), (module) =>
       PromiseThen(instantiateLater(module, importObject, context), (instance) => ({ module, instance })));
   }
 
@@ -640,19 +866,32 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   }
 
   // Promise<Module> compileStreaming(Promise<Response> source)
-  function compileStreaming(source) {
+  function compileStreaming(source, rawOptions) {
     const context = 'WebAssembly.compileStreaming()';
-    return PromiseThen(responseBytes(source, context), (bytes) => compileLater(copyBytes(bytes, context), context));
+    let options;
+    try {
+      options = compileOptions(rawOptions);
+    } catch (error) {
+      return PromiseReject(error);
+    }
+    return PromiseThen(responseBytes(source, context), (bytes) =>
+      compileLater(copyBytes(bytes, context), context, options));
   }
 
   // Promise<WebAssemblyInstantiatedSource> instantiateStreaming(source, importObject)
-  function instantiateStreaming(source, importObject) {
+  function instantiateStreaming(source, importObject, rawOptions) {
     const context = 'WebAssembly.instantiateStreaming()';
+    let options;
+    try {
+      options = compileOptions(rawOptions);
+    } catch (error) {
+      return PromiseReject(error);
+    }
     return PromiseThen(responseBytes(source, context), (bytes) => {
       if (importObject !== undefined && !isObject(importObject)) {
         throw new TypeError(`${context}: Argument 1 must be an object`);
       }
-      return PromiseThen(compileLater(copyBytes(bytes, context), context), (module) =>
+      return PromiseThen(compileLater(copyBytes(bytes, context), context, options), (module) =>
         PromiseThen(instantiateLater(module, importObject, context), (instance) => ({ module, instance })));
     });
   }
@@ -677,12 +916,12 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   // Namespace operations are not constructors: methods, renamed.
   const operations = {
-    compile(bytes) { return compile(bytes); },
-    validate(bytes) { return validate(bytes); },
-    // (importObject is read from arguments: the length is 1.)
-    instantiate(source) { return instantiate(source, arguments[1]); },
-    compileStreaming(source) { return compileStreaming(source); },
-    instantiateStreaming(source) { return instantiateStreaming(source, arguments[1]); },
+    // (importObject and options are read from arguments: the lengths are 1.)
+    compile(bytes) { return compile(bytes, arguments[1]); },
+    validate(bytes) { return validate(bytes, arguments[1]); },
+    instantiate(source) { return instantiate(source, arguments[1], arguments[2]); },
+    compileStreaming(source) { return compileStreaming(source, arguments[1]); },
+    instantiateStreaming(source) { return instantiateStreaming(source, arguments[1], arguments[2]); },
   };
 
   return {

@@ -111,15 +111,16 @@ pub fn config(memories: Memories) -> Config {
     .wasm_threads(true)
     .shared_memory(true)
     .wasm_memory64(true)
-    // Reference types (externref) and exception handling: they need
-    // wasmtime's `gc` feature (externrefs and exception objects live in
-    // its GC heap, collected by deferred reference counting). The GC
-    // proposal itself (struct, array, i31) and typed function
-    // references are not wired to JS yet, so `validate` says no to them.
+    // Reference types (externref), exception handling, typed function
+    // references and Wasm GC (struct, array, i31): they need wasmtime's
+    // `gc` feature (externrefs, exceptions and GC objects live in its GC
+    // heap, collected by deferred reference counting). GC objects cross
+    // into JS as opaque objects (src/gc.rs); off where the running
+    // Node's built-in has no Wasm GC (Node 20).
     .wasm_reference_types(true)
     .wasm_exceptions(true)
-    .wasm_function_references(false)
-    .wasm_gc(false);
+    .wasm_function_references(crate::gc::enabled())
+    .wasm_gc(crate::gc::enabled());
   config
 }
 

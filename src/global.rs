@@ -37,14 +37,22 @@ pub fn val_type(name: &str) -> Option<ValType> {
     "f64" => ValType::F64,
     "funcref" | "anyfunc" => ValType::FUNCREF,
     "externref" => ValType::EXTERNREF,
+    // Wasm GC's abstract types, by the names V8 accepts.
+    "anyref" => ValType::ANYREF,
+    "eqref" => ValType::EQREF,
+    "i31ref" => ValType::I31REF,
+    "structref" => ValType::STRUCTREF,
+    "arrayref" => ValType::ARRAYREF,
     _ => return None,
   })
 }
 
-/// The store a function value binds a global or table to, if it is an
-/// exported function.
+/// The store a value binds a global or table to, if it is an exported
+/// function or a Wasm GC object.
 pub(crate) fn store_of(env: &Env, value: &Unknown) -> Option<Rc<StoreCell>> {
-  func::unwrap(env, value.raw()).map(|e| e.cell.clone())
+  func::unwrap(env, value.raw())
+    .map(|e| e.cell.clone())
+    .or_else(|| crate::gc::store_of(env, value.raw()))
 }
 
 /// Creates a global of type `value_type`, mutable or not, holding `value`
@@ -235,9 +243,22 @@ pub fn type_name(ty: &ValType) -> String {
     ValType::F32 => "f32".into(),
     ValType::F64 => "f64".into(),
     ValType::V128 => "v128".into(),
-    ValType::Ref(r) if r.heap_type().is_func() => "funcref".into(),
-    ValType::Ref(r) if r.heap_type().is_extern() => "externref".into(),
-    ValType::Ref(r) if r.heap_type().is_exn() => "exnref".into(),
-    ValType::Ref(_) => "anyref".into(),
+    ValType::Ref(r) => ref_type_name(r.heap_type()).into(),
+  }
+}
+
+/// A reference type's JS API name, by its heap type (typed references by
+/// their abstract supertype).
+pub fn ref_type_name(heap: &wasmtime::HeapType) -> &'static str {
+  use wasmtime::HeapType as H;
+  match heap {
+    H::Func | H::ConcreteFunc(_) | H::NoFunc => "funcref",
+    H::Extern | H::NoExtern => "externref",
+    H::Exn | H::ConcreteExn(_) | H::NoExn => "exnref",
+    H::Eq => "eqref",
+    H::I31 => "i31ref",
+    H::Struct | H::ConcreteStruct(_) => "structref",
+    H::Array | H::ConcreteArray(_) => "arrayref",
+    _ => "anyref",
   }
 }

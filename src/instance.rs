@@ -157,8 +157,8 @@ pub fn instantiate_module<'env>(
       ExternType::Tag(_) => crate::tag::unwrap(env, raw).map(Import::Tag).ok_or(()),
       ExternType::Global(ty) => match class::<NativeGlobal>(env, raw) {
         Some(g) => Ok(Import::Global(g)),
-        // Any JS value is an externref.
-        None if ty.content().is_externref() => Ok(Import::Value(raw)),
+        // Any JS value is an externref (or an anyref: Wasm GC).
+        None if is_js_value_type(ty.content()) => Ok(Import::Value(raw)),
         None => match js::type_of(env, raw) {
           sys::ValueType::napi_number
           | sys::ValueType::napi_bigint
@@ -265,6 +265,8 @@ pub fn instantiate_module<'env>(
             given == sys::ValueType::napi_null || func::unwrap(env, *v).is_some()
           }
           wasmtime::ValType::Ref(r) if r.heap_type().is_extern() => true,
+          // Converted (and checked) as ToWebAssemblyValue says.
+          wasmtime::ValType::Ref(r) if r.heap_type().top().is_any() => true,
           _ => false,
         };
         if !fits {
@@ -437,4 +439,12 @@ fn into_raw<T: JavaScriptClassExt>(env: &Env, native: T) -> JsResult<sys::napi_v
     .into_instance(env)
     .map(|i| i.value)
     .map_err(|_| Pending)
+}
+
+/// Whether any JS value may be given for a global of type `ty` (converted
+/// then): externref (string constants: `(ref extern)` too), anyref and its
+/// subtypes (Wasm GC).
+fn is_js_value_type(ty: &wasmtime::ValType) -> bool {
+  matches!(ty, wasmtime::ValType::Ref(r)
+    if r.heap_type().top().is_any() || r.heap_type().top().is_extern())
 }

@@ -5,7 +5,7 @@ use napi::bindgen_prelude::{AsyncTask, Either, Uint8Array, Unknown};
 use napi::Task;
 use napi::{sys, Env};
 use napi_derive::napi;
-use wasmparser::{Parser, Payload};
+use wasmparser::{Parser, Payload, TypeRef};
 use wasmtime::{ExternType, Module};
 
 use crate::js::{self, Hook};
@@ -36,6 +36,9 @@ pub struct NativeModule {
 /// error is wasmtime's reason.
 fn compile(bytes: &[u8]) -> Result<NativeModule, String> {
   let engine = crate::engine::engine()?;
+  if let Some(offset) = unsupported_shared_memory(bytes) {
+    return Err(shared_memory_reason(offset));
+  }
   let module = crate::cache::load_or_compile(engine, bytes, || {
     // Data segments merged (data_init.rs) where that pays; an invalid
     // module is reported on its own bytes, not on the rewrite.
@@ -132,12 +135,58 @@ fn pending() -> napi::Error {
   napi::Error::new(napi::Status::PendingException, "pending exception")
 }
 
+/// The offset of the first shared memory `bytes` define or import, where
+/// this Node cannot give a shared memory its SharedArrayBuffer (Node-API
+/// lacks `node_api_create_external_sharedarraybuffer`). Such a module could
+/// never be linked or export its memory, so it is refused when compiled and
+/// `validate` says no: feature detection (a `validate` probe) then picks a
+/// build without threads, as it must.
+fn unsupported_shared_memory(bytes: &[u8]) -> Option<usize> {
+  if crate::memory::shared_supported() {
+    return None;
+  }
+  for payload in Parser::new(0).parse_all(bytes) {
+    match payload {
+      Ok(Payload::ImportSection(reader)) => {
+        for (offset, import) in reader.into_imports_with_offsets().flatten() {
+          if matches!(import.ty, TypeRef::Memory(ty) if ty.shared) {
+            return Some(offset);
+          }
+        }
+      }
+      Ok(Payload::MemorySection(reader)) => {
+        for (offset, ty) in reader.into_iter_with_offsets().flatten() {
+          if ty.shared {
+            return Some(offset);
+          }
+        }
+      }
+      // Memories come before code: nothing further can declare one.
+      Ok(Payload::CodeSectionStart { .. }) | Err(_) => return None,
+      Ok(_) => {}
+    }
+  }
+  None
+}
+
+/// Why a module with a shared memory is refused (V8's wording for a memory
+/// it cannot make, with the position as V8 gives it).
+fn shared_memory_reason(offset: usize) -> String {
+  format!(
+    "shared memory is not supported by this Node.js: it cannot make a SharedArrayBuffer over \
+     wasm memory (node_api_create_external_sharedarraybuffer: Node 22.23+, 24.21+) @+{offset}"
+  )
+}
+
 /// True if `bytes` are a valid module for this build.
 #[napi]
 pub fn validate_module(bytes: Uint8Array) -> bool {
   let Ok(engine) = crate::engine::engine() else {
     return false;
   };
+  if unsupported_shared_memory(&bytes).is_some() {
+    return false;
+  }
   match Module::validate(engine, &bytes) {
     Ok(()) => true,
     Err(e) if crate::legacy::is_legacy_error(&format!("{e:#}")) => crate::legacy::translate(&bytes)

@@ -298,6 +298,11 @@ impl Ref {
     Ok(Ref { raw, strong })
   }
 
+  /// True if the reference refers to nothing (never set, or cleared).
+  pub fn is_unset(&self) -> bool {
+    self.raw.is_null()
+  }
+
   /// The object, if the reference is set and the object is alive.
   pub fn get(&self, env: &Env) -> Option<sys::napi_value> {
     if self.raw.is_null() {

@@ -77,6 +77,8 @@ pub struct Data {
   pub exceptions: Vec<(OwnedRooted<ExnRef>, Ref)>,
   /// The modules instantiated here, for wasm frames in `Error.stack`.
   pub modules: crate::backtrace::Modules,
+  /// Wasm GC objects JS has seen, and their JS objects (src/gc.rs).
+  pub gc_objects: crate::gc::Objects,
 }
 
 impl Data {
@@ -108,6 +110,7 @@ impl Drop for Data {
     }
     self.token.clear(&env);
     self.values.clear(&env);
+    self.gc_objects.clear(&env);
   }
 }
 
@@ -146,6 +149,7 @@ impl StoreCell {
           js_tag: None,
           exceptions: Vec::new(),
           modules: Default::default(),
+          gc_objects: crate::gc::Objects::default(),
         },
       )),
       entered: Cell::new(std::ptr::null_mut()),

@@ -1,10 +1,11 @@
-//! `WebAssembly.Table` (of funcref): a wasmtime table, unbound (in a
-//! private store) until an instance imports it or it holds a function.
+//! `WebAssembly.Table` (of funcref or externref, 32- or 64-bit): a wasmtime
+//! table, unbound (in a private store) until an instance imports it or it
+//! holds a function.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use napi::bindgen_prelude::Unknown;
+use napi::bindgen_prelude::{BigInt, Either, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 use wasmtime::{Ref, RefType, Table, TableType, Val, ValType};
@@ -31,24 +32,26 @@ pub struct NativeTable {
   pub(crate) state: Rc<RefCell<TableState>>,
 }
 
-/// Creates a funcref table of `initial` elements (at most `maximum`), each
-/// `value` (an exported function, or null when absent).
+/// Creates a table of `element`s (funcref or externref), `initial` long (at
+/// most `maximum`: a Number, or a BigInt for a 64-bit table), each `value`
+/// (the type's default when absent); a 64-bit table (table64) if
+/// `address64`.
 ///
 /// # Errors
-/// `TypeError` for another element type (externref needs wasmtime's `gc`
-/// feature, left out of this build), bad sizes or a value that is not a
-/// function; `RangeError` for sizes past the limits.
+/// `TypeError` for another element type, bad sizes or a value of the wrong
+/// type; `RangeError` for sizes past the limits.
 #[napi]
 pub fn create_table(
   env: Env,
   element: String,
   initial: f64,
-  maximum: Option<f64>,
+  maximum: Option<Either<f64, BigInt>>,
   value: Unknown,
+  address64: Option<bool>,
 ) -> napi::Result<NativeTable> {
-  let element_type = match element.as_str() {
-    "funcref" | "anyfunc" => RefType::FUNCREF,
-    "externref" => RefType::EXTERNREF,
+  let address64 = address64 == Some(true);
+  let element_type = match crate::global::val_type(&element) {
+    Some(ValType::Ref(r)) => r,
     _ => {
       return Err(type_error(
         &env,
@@ -57,8 +60,22 @@ pub fn create_table(
     }
   };
   let initial = whole(&env, "initial", initial, MAX_ELEMENTS)?;
+  let maximum_limit = if address64 {
+    u64::MAX
+  } else {
+    u64::from(u32::MAX)
+  };
   let maximum = match maximum {
-    Some(m) => Some(whole(&env, "maximum", m, u64::from(u32::MAX))?),
+    Some(Either::A(m)) => Some(whole(&env, "maximum", m, maximum_limit)?),
+    Some(Either::B(m)) => match m.get_u64() {
+      (false, m, true) if m <= maximum_limit => Some(m),
+      _ => {
+        return Err(type_error(
+          &env,
+          "maximum must be an unsigned 64-bit integer",
+        ))
+      }
+    },
     None => None,
   };
   if maximum.is_some_and(|m| m < initial) {
@@ -74,7 +91,7 @@ pub fn create_table(
     None => StoreCell::new(&env).map_err(|e| crate::error::error(&env, e))?,
   };
   let init = js::into_napi(element_of(&env, &cell, value.as_ref(), &element_type))?;
-  let ty = TableType::new(element_type, initial as u32, maximum.map(|m| m as u32));
+  let ty = table_type(element_type, initial, maximum, address64);
   let table = cell
     .with(|ctx| {
       let init = as_ref(init.into_val(ctx)?)?;
@@ -102,6 +119,15 @@ fn element_of(
   }
 }
 
+/// A table type; sizes were checked against the address type's range.
+fn table_type(element: RefType, minimum: u64, maximum: Option<u64>, address64: bool) -> TableType {
+  if address64 {
+    TableType::new64(element, minimum, maximum)
+  } else {
+    TableType::new(element, minimum as u32, maximum.map(|m| m as u32))
+  }
+}
+
 /// A table element as a wasmtime `Ref`.
 fn as_ref(val: Val) -> wasmtime::Result<Ref> {
   val
@@ -111,11 +137,7 @@ fn as_ref(val: Val) -> wasmtime::Result<Ref> {
 
 /// The JS API name of a table's element type (for messages).
 fn element_name(ty: &RefType) -> &'static str {
-  if ty.heap_type().is_extern() {
-    "externref"
-  } else {
-    "funcref"
-  }
+  crate::global::ref_type_name(ty.heap_type())
 }
 
 impl NativeTable {
@@ -153,15 +175,11 @@ impl TableState {
       .iter()
       .map(|o| value::carry(env, &self.cell, target, o, &content))
       .collect::<Result<Vec<_>, String>>()?;
-    let ty = TableType::new(
-      element.clone(),
-      outs.len() as u32,
-      ty.maximum().map(|m| m as u32),
-    );
-    let null = if element.heap_type().is_extern() {
-      Ref::Extern(None)
-    } else {
-      Ref::Func(None)
+    let ty = table_type(element.clone(), outs.len() as u64, ty.maximum(), ty.is_64());
+    let null = match element.heap_type().top() {
+      wasmtime::HeapType::Extern => Ref::Extern(None),
+      wasmtime::HeapType::Any => Ref::Any(None),
+      _ => Ref::Func(None),
     };
     let table = target
       .with(|ctx| {
@@ -193,15 +211,24 @@ impl NativeTable {
     Ok(size as f64)
   }
 
-  /// `[element type, maximum or null]`.
+  /// The maximum (a BigInt: a 64-bit table's may pass 2^53), or null.
   #[napi]
-  pub fn maximum(&self) -> napi::Result<Option<f64>> {
+  pub fn maximum(&self) -> napi::Result<Option<BigInt>> {
     let s = self.state.borrow();
     let ty = s
       .cell
       .with(|ctx| s.table.ty(&*ctx))
       .map_err(napi::Error::from_reason)?;
-    Ok(ty.maximum().map(|m| m as f64))
+    Ok(ty.maximum().map(BigInt::from))
+  }
+
+  /// True for a 64-bit table (table64).
+  #[napi(js_name = "is64")]
+  pub fn is_64(&self) -> napi::Result<bool> {
+    let s = self.state.borrow();
+    s.cell
+      .with(|ctx| s.table.ty(&*ctx).is_64())
+      .map_err(napi::Error::from_reason)
   }
 
   /// The element at `index` (an exported function or null).
@@ -211,25 +238,26 @@ impl NativeTable {
   #[napi]
   pub fn get<'env>(&self, env: &'env Env, index: f64) -> napi::Result<Unknown<'env>> {
     let index = whole(env, "index", index, u64::from(u32::MAX))?;
-    let (cell, element, name) = {
+    let (cell, element, name, size) = {
       let s = self.state.borrow();
       let e = s
         .cell
         .with(|ctx| {
           let name = element_name(s.table.ty(&*ctx).element());
+          let size = s.table.size(&*ctx);
           let out = s
             .table
             .get(&mut *ctx, index)
             .map(|r| value::out(ctx, &Val::from(r)));
-          (out, name)
+          (out, name, size)
         })
         .map_err(|e| crate::error::error(env, e))?;
-      (s.cell.clone(), e.0, e.1)
+      (s.cell.clone(), e.0, e.1, e.2)
     };
     let Some(element) = element else {
       return Err(range_error(
         env,
-        format!("WebAssembly.Table.get(): invalid address {index} in {name} table"),
+        format!("WebAssembly.Table.get(): invalid address {index} in {name} table of size {size}"),
       ));
     };
     let element =

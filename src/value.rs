@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use napi::{sys, Env};
-use wasmtime::{ExternRef, StoreContextMut, Val, ValType};
+use wasmtime::{AnyRef, ExternRef, HeapType, OwnedRooted, StoreContextMut, Val, ValType, I31};
 
 use crate::func;
 use crate::js::{self, Hook, JsResult, Pending};
@@ -19,6 +19,14 @@ use crate::store::{Data, StoreCell};
 pub enum Arg {
   Val(Val),
   Extern(Option<Slot>),
+  /// A Wasm GC object of this store (anyref and its subtypes), or as an
+  /// externref when `extern` (`extern.convert_any`).
+  Gc(OwnedRooted<AnyRef>, bool),
+  /// An i31ref (a Number in the i31 range given for an anyref type).
+  I31(i32),
+  /// Any other JS value given for anyref: an externref made an anyref
+  /// (`any.convert_extern`), as the spec's ToWebAssemblyValue does.
+  Internalized(Slot),
 }
 
 impl Arg {
@@ -31,6 +39,16 @@ impl Arg {
       Arg::Val(v) => v,
       Arg::Extern(None) => Val::ExternRef(None),
       Arg::Extern(Some(slot)) => Val::ExternRef(Some(ExternRef::new(&mut *ctx, slot)?)),
+      Arg::Gc(root, false) => Val::AnyRef(Some(root.to_rooted(&mut *ctx))),
+      Arg::Gc(root, true) => {
+        let any = root.to_rooted(&mut *ctx);
+        Val::ExternRef(Some(ExternRef::convert_any(&mut *ctx, any)?))
+      }
+      Arg::I31(i) => Val::AnyRef(Some(AnyRef::from_i31(&mut *ctx, I31::wrapping_i32(i)))),
+      Arg::Internalized(slot) => {
+        let extern_ref = ExternRef::new(&mut *ctx, slot)?;
+        Val::AnyRef(Some(AnyRef::convert_extern(&mut *ctx, extern_ref)?))
+      }
     })
   }
 }
@@ -41,7 +59,9 @@ impl Arg {
 pub enum Out {
   Val(Val),
   Extern(Option<u32>),
-  /// A reference JS cannot see (exnref, GC references).
+  /// A Wasm GC object, by its entry in the store's `gc_objects`.
+  Gc(usize),
+  /// A reference JS cannot see (exnref).
   Opaque,
 }
 
@@ -55,16 +75,45 @@ pub fn out(ctx: &mut StoreContextMut<'_, Data>, val: &Val) -> wasmtime::Result<O
     Val::I32(_) | Val::I64(_) | Val::F32(_) | Val::F64(_) | Val::V128(_) | Val::FuncRef(_) => {
       Out::Val(*val)
     }
-    Val::ExternRef(None) => Out::Extern(None),
-    Val::ExternRef(Some(r)) => {
-      let data = r.data(&*ctx)?;
-      let slot = data
-        .and_then(|d| d.downcast_ref::<Slot>())
-        .ok_or_else(|| wasmtime::Error::msg("an externref this library did not make"))?;
-      Out::Extern(Some(slot.index))
-    }
+    Val::ExternRef(None) | Val::AnyRef(None) => Out::Extern(None),
+    Val::ExternRef(Some(r)) => match r.data(&*ctx)? {
+      Some(data) => {
+        let slot = data
+          .downcast_ref::<Slot>()
+          .ok_or_else(|| wasmtime::Error::msg("an externref this library did not make"))?;
+        Out::Extern(Some(slot.index))
+      }
+      // `extern.convert_any` of a GC object or an i31.
+      None => {
+        let any = AnyRef::convert_extern(&mut *ctx, *r)?;
+        any_out(ctx, &any)?
+      }
+    },
+    Val::AnyRef(Some(r)) => any_out(ctx, r)?,
     _ => Out::Opaque,
   })
+}
+
+/// An anyref as an [`Out`]: an i31 as its Number, an internalized externref
+/// as its JS value, a struct or array as its entry in `gc_objects`.
+fn any_out(
+  ctx: &mut StoreContextMut<'_, Data>,
+  any: &wasmtime::Rooted<AnyRef>,
+) -> wasmtime::Result<Out> {
+  if let Some(i31) = any.as_i31(&*ctx)? {
+    return Ok(Out::Val(Val::I32(i31.get_i32())));
+  }
+  if !any.is_struct(&*ctx)? && !any.is_array(&*ctx)? {
+    // `any.convert_extern` of an externref of ours.
+    let extern_ref = ExternRef::convert_any(&mut *ctx, *any)?;
+    if let Some(slot) = extern_ref
+      .data(&*ctx)?
+      .and_then(|d| d.downcast_ref::<Slot>())
+    {
+      return Ok(Out::Extern(Some(slot.index)));
+    }
+  }
+  Ok(Out::Gc(crate::gc::entry(ctx, any)?))
 }
 
 /// The host data of each externref: the index of its JS value in the
@@ -162,8 +211,9 @@ pub fn to_wasm(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value, ty: &ValType
     ValType::F32 => Val::F32((number(env, v)? as f32).to_bits()),
     // 4. If type is f64: Let number be ? ToNumber(v).
     ValType::F64 => Val::F64(number(env, v)?.to_bits()),
-    ValType::Ref(r) if r.heap_type().is_func() => {
-      // funcref: null, or an Exported Function (else TypeError).
+    ValType::Ref(r) if r.heap_type().top().is_func() => {
+      // funcref: null, or an Exported Function (else TypeError); of a
+      // typed function reference, one of that type.
       if js::type_of(env, v) == sys::ValueType::napi_null {
         if !r.is_nullable() {
           return Err(js::throw_type(
@@ -173,19 +223,32 @@ pub fn to_wasm(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value, ty: &ValType
         }
         return Ok(Arg::Val(Val::FuncRef(None)));
       }
-      match func::from_js(env, cell, v)? {
-        Some(f) => Val::FuncRef(Some(f)),
-        None => {
-          return Err(js::throw_type(
-            env,
-            "function-typed object must be null (if nullable) or a Wasm function object",
-          ))
-        }
+      let not_function = || {
+        js::throw_type(
+          env,
+          "function-typed object must be null (if nullable) or a Wasm function object",
+        )
+      };
+      let f = func::from_js(env, cell, v)?.ok_or_else(not_function)?;
+      let heap = r.heap_type().clone();
+      let fits = match &heap {
+        HeapType::Func => true,
+        HeapType::ConcreteFunc(ty) => cell
+          .with(|ctx| f.matches_ty(&*ctx, ty))
+          .map_err(|e| js::throw(env, &e))?,
+        _ => false,
+      };
+      if !fits {
+        return Err(js::throw_type(
+          env,
+          "type incompatibility when transforming from/to JS",
+        ));
       }
+      Val::FuncRef(Some(f))
     }
     // externref: null is ref.null extern; any other value (undefined
     // included) is held as is.
-    ValType::Ref(r) if r.heap_type().is_extern() => {
+    ValType::Ref(r) if r.heap_type().top().is_extern() => {
       if js::type_of(env, v) == sys::ValueType::napi_null {
         if !r.is_nullable() {
           return Err(js::throw_type(
@@ -195,8 +258,24 @@ pub fn to_wasm(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value, ty: &ValType
         }
         return Ok(Arg::Extern(None));
       }
+      if !r.heap_type().is_extern() {
+        // noextern: only null.
+        return Err(js::throw_type(
+          env,
+          "type incompatibility when transforming from/to JS",
+        ));
+      }
+      // A GC object of this store goes in as itself (`extern.convert_any`),
+      // so that `any.convert_extern` gives it back to wasm; one of another
+      // store as any JS value would (it comes back out as itself).
+      if let Some((owner, root)) = crate::gc::object_of(env, v) {
+        if Rc::ptr_eq(&owner, cell) {
+          return Ok(Arg::Gc(root, true));
+        }
+      }
       return Ok(Arg::Extern(Some(put(env, cell, v)?)));
     }
+    ValType::Ref(r) if r.heap_type().top().is_any() => return any_to_wasm(env, cell, v, r),
     // v128, exnref and GC types: no JS value converts (the spec's TypeError).
     _ => {
       return Err(js::throw_type(
@@ -205,6 +284,55 @@ pub fn to_wasm(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value, ty: &ValType
       ))
     }
   }))
+}
+
+/// ToWebAssemblyValue for anyref and its subtypes (eqref, i31ref,
+/// structref, arrayref, concrete struct and array types, nullref): null, a
+/// GC object of this store, a Number in the i31 range as an i31, and for
+/// anyref any other value as an internalized externref; then the value
+/// must match the type (else a `TypeError`, as V8's).
+fn any_to_wasm(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  v: sys::napi_value,
+  r: &wasmtime::RefType,
+) -> JsResult<Arg> {
+  let mismatch = || js::throw_type(env, "type incompatibility when transforming from/to JS");
+  let heap = r.heap_type();
+  let kind = js::type_of(env, v);
+  if kind == sys::ValueType::napi_null {
+    if !r.is_nullable() {
+      return Err(js::throw_type(
+        env,
+        "a non-nullable reference cannot be null",
+      ));
+    }
+    return Ok(Arg::Val(Val::AnyRef(None)));
+  }
+  if let Some(root) = crate::gc::from_js(env, cell, v)? {
+    let fits = cell
+      .with(|ctx| root.matches_ty(&*ctx, heap))
+      .map_err(|e| js::throw(env, &e))?
+      .map_err(|e| js::throw(env, &format!("{e:#}")))?;
+    return if fits {
+      Ok(Arg::Gc(root, false))
+    } else {
+      Err(mismatch())
+    };
+  }
+  if kind == sys::ValueType::napi_number {
+    let n = number(env, v)?;
+    let i31 = n.fract() == 0.0
+      && (-1_073_741_824.0..=1_073_741_823.0).contains(&n)
+      && !(n == 0.0 && n.is_sign_negative());
+    if i31 && HeapType::I31.matches(heap) {
+      return Ok(Arg::I31(n as i32));
+    }
+  }
+  if heap.is_any() {
+    return Ok(Arg::Internalized(put(env, cell, v)?));
+  }
+  Err(mismatch())
 }
 
 /// `out`, read from `from`'s store, as a value for `to`'s store (an
@@ -219,6 +347,15 @@ pub fn carry(
   out: &Out,
   ty: &ValType,
 ) -> Result<Arg, String> {
+  // i31s and internalized externrefs are made again in `to`'s store.
+  let any = matches!(ty, ValType::Ref(r) if r.heap_type().top().is_any());
+  if any && !matches!(out, Out::Gc(_) | Out::Opaque) {
+    let moved = to_js(env, from, out).and_then(|v| to_wasm(env, to, v, ty));
+    return moved.map_err(|Pending| {
+      js::take_exception(env);
+      "a reference could not move to the instance's store".to_owned()
+    });
+  }
   match out {
     Out::Val(v) => Ok(Arg::Val(*v)),
     Out::Extern(None) => Ok(Arg::Extern(None)),
@@ -229,7 +366,7 @@ pub fn carry(
         "an externref could not move to the instance's store".to_owned()
       })
     }
-    Out::Opaque => Err("a reference that cannot move between stores".to_owned()),
+    Out::Gc(_) | Out::Opaque => Err("a reference that cannot move between stores".to_owned()),
   }
 }
 
@@ -239,6 +376,7 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, val: &Out) -> JsResult<sys::napi_v
     Out::Val(v) => v,
     Out::Extern(None) => return Ok(js::null(env)),
     Out::Extern(Some(index)) => return slot_value(env, cell, *index),
+    Out::Gc(index) => return crate::gc::to_js(env, cell, *index),
     Out::Opaque => {
       return Err(js::throw_type(
         env,
@@ -277,11 +415,14 @@ pub fn default(env: &Env, cell: &Rc<StoreCell>, ty: &ValType) -> JsResult<Option
     ValType::I64 => Some(Arg::Val(Val::I64(0))),
     ValType::F32 => Some(Arg::Val(Val::F32(0))),
     ValType::F64 => Some(Arg::Val(Val::F64(0))),
-    ValType::Ref(r) if r.heap_type().is_func() && r.is_nullable() => {
+    ValType::Ref(r) if r.heap_type().top().is_func() && r.is_nullable() => {
       Some(Arg::Val(Val::FuncRef(None)))
     }
     ValType::Ref(r) if r.heap_type().is_extern() => {
       Some(to_wasm(env, cell, js::undefined(env), ty)?)
+    }
+    ValType::Ref(r) if r.heap_type().top().is_any() && r.is_nullable() => {
+      Some(Arg::Val(Val::AnyRef(None)))
     }
     _ => None,
   })

@@ -1,0 +1,93 @@
+'use strict';
+// Module details found by WPT wasm/jsapi: custom section names compared as
+// JS strings (module/customSections.any.js), the %AbstractModuleSource%
+// parent of Module where the running Node's built-in has it
+// (abstract-module-source.any.js), and modules with a shared memory where
+// this Node cannot make one. Run on the built-in and ours with the same
+// assertions.
+const { describe } = require('node:test');
+const assert = require('node:assert');
+const { impls, builtin } = require('./impls');
+const { assertThrows, assertFunctionName, assertFunctionLength } = require('./helpers');
+const { testFor } = require('./known-differences');
+const { wat } = require('./wat');
+
+/** A module whose one custom section is named by the UTF-8 `nameBytes`. */
+function customSectionModule(nameBytes) {
+  const payload = [nameBytes.length, ...nameBytes, 1, 2, 3];
+  return new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, payload.length, ...payload]);
+}
+
+const builtinHasSource = builtin !== undefined &&
+  Object.getPrototypeOf(builtin.Module.prototype) !== Object.prototype;
+
+for (const [name, WA] of impls) {
+  describe(name, () => {
+    const test = testFor('module-details', WA);
+
+    test('customSections: a name with a lone surrogate matches no section (not even U+FFFD\'s)', () => {
+      const module = new WA.Module(customSectionModule([0xef, 0xbf, 0xbd])); // "\uFFFD"
+      assert.strictEqual(WA.Module.customSections(module, '\uFFFD').length, 1);
+      for (const lone of ['\uD800', '\uDC00', 'a\uD83D', '\uDE00b']) {
+        assert.deepStrictEqual(WA.Module.customSections(module, lone), [], JSON.stringify(lone));
+      }
+      // A well-formed pair is one code point, compared as UTF-8.
+      const emoji = new WA.Module(customSectionModule([0xf0, 0x9f, 0x98, 0x80]));
+      assert.strictEqual(WA.Module.customSections(emoji, '\uD83D\uDE00').length, 1);
+      assert.strictEqual(WA.Module.customSections(emoji, '\uD83D').length, 0);
+    });
+
+    test('Module\'s parents: %AbstractModuleSource% where the running Node\'s built-in has it', () => {
+      const source = Object.getPrototypeOf(WA.Module);
+      const sourceProto = Object.getPrototypeOf(WA.Module.prototype);
+      if (!builtinHasSource) {
+        assert.strictEqual(source, Function.prototype);
+        assert.strictEqual(sourceProto, Object.prototype);
+        return;
+      }
+      // abstract-module-source.any.js
+      assert.strictEqual(typeof globalThis.AbstractModuleSource, 'undefined');
+      assert.notStrictEqual(source, Function);
+      assert.strictEqual(source.prototype, sourceProto);
+      assert.strictEqual(Object.getPrototypeOf(sourceProto), Object.prototype);
+      assert.strictEqual(Object.getPrototypeOf(source), Function.prototype);
+      assertFunctionName(source, 'AbstractModuleSource');
+      assertFunctionLength(source, 0);
+      assert.deepStrictEqual(Reflect.ownKeys(source), ['length', 'name', 'prototype']);
+      assert.deepStrictEqual(Object.getOwnPropertyDescriptor(source, 'prototype'),
+        { value: sourceProto, writable: false, enumerable: false, configurable: false });
+      assert.deepStrictEqual(Reflect.ownKeys(sourceProto), ['constructor', Symbol.toStringTag]);
+      assert.deepStrictEqual(Object.getOwnPropertyDescriptor(sourceProto, 'constructor'),
+        { value: source, writable: true, enumerable: false, configurable: true });
+      assertThrows(() => new source(), TypeError, /Illegal invocation/);
+      assertThrows(() => source(), TypeError, /Illegal invocation/);
+      const tag = Object.getOwnPropertyDescriptor(sourceProto, Symbol.toStringTag);
+      assert.strictEqual(tag.set, undefined);
+      assert.strictEqual(tag.enumerable, false);
+      assert.strictEqual(tag.configurable, true);
+      assertFunctionName(tag.get, 'get [Symbol.toStringTag]');
+      assertFunctionLength(tag.get, 0);
+      assert.ok(!('prototype' in tag.get));
+      const module = new WA.Module(customSectionModule([0x61]));
+      assert.ok(module instanceof source);
+      assert.strictEqual(tag.get.call(module), 'WebAssembly.Module');
+      for (const other of [undefined, null, 1, 'x', {}, Object.create(WA.Module.prototype), WA.Module.prototype]) {
+        assert.strictEqual(tag.get.call(other), undefined);
+      }
+      assert.strictEqual(Object.prototype.toString.call(module), '[object WebAssembly.Module]');
+    });
+
+    test('a module with a shared memory validates and compiles', async () => {
+      for (const text of [
+        '(module (memory 1 1 shared))',
+        '(module (import "m" "memory" (memory 1 1 shared)))',
+        '(module (memory (export "memory") 1 2 shared) (func (result i32) (i32.atomic.load (i32.const 0))))',
+      ]) {
+        const bytes = wat(text);
+        assert.strictEqual(WA.validate(bytes), true, text);
+        assert.ok(new WA.Module(bytes) instanceof WA.Module, text);
+        assert.ok((await WA.compile(bytes)) instanceof WA.Module, text);
+      }
+    });
+  });
+}
