@@ -239,7 +239,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       if (bytes === kWrapModule) {
         // Compiled off the main thread (compileLater).
         this.#native = arguments[1];
-        this.#provided = arguments[2];
+        this.#provided = arguments[2] ?? null;
         return;
       }
       // 1. Let stableBytes be a copy of the bytes held by the buffer bytes.

@@ -121,10 +121,11 @@ fn lines(modules: &Modules, trace: &WasmBacktrace) -> Vec<String> {
         .imports()
         .filter(|i| matches!(i.ty(), wasmtime::ExternType::Func(_)))
         .count() as u32;
+      // A trap in a function's prologue (the stack-overflow check) has no
+      // offset of its own: V8 names the function's start there.
       let offset = info
         .and_then(|f| f.bodies.get(index.checked_sub(imported)? as usize))
-        .zip(frame.func_offset())
-        .map(|(&start, within)| start as usize + within)
+        .map(|&start| start as usize + frame.func_offset().unwrap_or(0))
         .or(frame.module_offset())
         .unwrap_or(0);
       let url = match module.name() {
