@@ -505,7 +505,8 @@ const wasmKnownDifferences = [
     node: '<22',
     reason: 'An error a JS import throws gets its wasm frames when it leaves the import (V8 records them when ' +
       'the error is made, which Node-API cannot hook): its `stack` becomes an accessor that adds them when ' +
-      'first read. Node 22+\'s own `stack` is an accessor too; Node 20\'s is a data property.',
+      'first read (a trap\'s error too, so that nothing is formatted unless read). Node 22+\'s own `stack` is ' +
+      'an accessor too; Node 20\'s is a data property.',
     tests: [
       'wasm-frames: an error\'s own `stack` keeps its kind (data property or accessor)',
     ],

@@ -31,7 +31,7 @@ const toLength = (value) => {
 const kNotFunction = 'function-typed object must be null (if nullable) or a Wasm function object';
 
 module.exports = function exceptions({
-  binding, isObject, isExportedFunction, RuntimeError, requireNew, shape, addFrames,
+  binding, isObject, isExportedFunction, RuntimeError, requireNew, shape, addTrapFrames,
 }) {
   const kWrap = SymbolCtor('native');
 
@@ -213,8 +213,8 @@ module.exports = function exceptions({
     const error = isRangeError ? new RangeError(message) : new RuntimeError(message);
     // The stack starts at the caller (the exported function's closure),
     // whose place the wasm frames take.
-    captureStackTrace(error, trapError);
-    if (frames !== undefined && frames.length > 0) addFrames(error, frames, true);
+    if (frames !== undefined && frames.length > 0) addTrapFrames(error, frames, trapError);
+    else captureStackTrace(error, trapError);
     WeakSetAdd(uncatchable, error);
     return error;
   }

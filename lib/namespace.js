@@ -746,12 +746,12 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   const Instance = requireNew(InstanceClass, 'Instance');
 
   // Wasm frames in Error.stack (lib/frames.js).
-  const { addFrames } = require('./frames.js')(binding, makeFunction);
+  const { addTrapFrames } = require('./frames.js')(binding, makeFunction);
 
   // Tag, Exception, JSTag (lib/exception.js).
   const { Tag, Exception, JSTag, isTag, tagNative, trapError } = require('./exception.js')({
     binding, isObject, isExportedFunction: (value) => functionStores.has(value), RuntimeError, requireNew, shape,
-    addFrames,
+    addTrapFrames,
   });
 
   // ---------------------------------------------------------------------
