@@ -20,56 +20,60 @@ use crate::mapping::HostMemory;
 pub fn engine() -> Result<&'static Engine, String> {
   static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
   ENGINE
-    .get_or_init(|| {
-      let mut config = Config::new();
-      config
-        // We allocate every linear memory ourselves (mapping.rs), so that
-        // ArrayBuffers can alias it and outlive the store.
-        .with_host_memory(Arc::new(HostMemory))
-        // An ArrayBuffer points at the base: it must never move.
-        .memory_may_move(false)
-        // No guard pages and no fixed reservation: each memory reserves only
-        // what its maximum needs, and code bounds-checks explicitly.
-        .memory_reservation(0)
-        .memory_guard_size(0)
-        .memory_reservation_for_growth(0)
-        .guard_before_linear_memory(false)
-        // Copy-on-write data segments need wasmtime's own mmap memories:
-        // with ours, wasmtime 48 panics (`unreachable!`) at the first
-        // instantiation of a module with a memory image. Ours get their
-        // data segments copied in by the compiled start-up code, which
-        // data_init.rs keeps small.
-        .memory_init_cow(false);
-      // Linear memories have no guard pages, so every access is bounds
-      // checked. Cranelift would also mask each address against Spectre;
-      // V8 does not (it relies on process isolation), and neither do we,
-      // so that wasm runs at V8's speed.
-      // SAFETY: a documented Cranelift setting; it changes code generation
-      // only, never the soundness of the bounds checks themselves.
-      unsafe {
-        config.cranelift_flag_set("enable_heap_access_spectre_mitigation", "false");
-        config.cranelift_flag_set("enable_table_access_spectre_mitigation", "false");
-      }
-      config
-        // V8 owns the process's signal handlers; wasmtime must not touch them.
-        .signals_based_traps(false)
-        // Shared memories (for SharedArrayBuffers) and memory64.
-        .wasm_threads(true)
-        .shared_memory(true)
-        .wasm_memory64(true)
-        // Reference types (externref) and exception handling: they need
-        // wasmtime's `gc` feature (externrefs and exception objects live in
-        // its GC heap, collected by deferred reference counting). The GC
-        // proposal itself (struct, array, i31) and typed function
-        // references are not wired to JS yet, so `validate` says no to them.
-        .wasm_reference_types(true)
-        .wasm_exceptions(true)
-        .wasm_function_references(false)
-        .wasm_gc(false);
-      Engine::new(&config).map_err(|e| format!("{e:#}"))
-    })
+    .get_or_init(|| Engine::new(&config()).map_err(|e| format!("{e:#}")))
     .as_ref()
     .map_err(Clone::clone)
+}
+
+/// The `Config` of the main engine. Sandboxes (sandbox.rs) build their
+/// engines from it, adding only epoch interruption or fuel.
+pub(crate) fn config() -> Config {
+  let mut config = Config::new();
+  config
+    // We allocate every linear memory ourselves (mapping.rs), so that
+    // ArrayBuffers can alias it and outlive the store.
+    .with_host_memory(Arc::new(HostMemory))
+    // An ArrayBuffer points at the base: it must never move.
+    .memory_may_move(false)
+    // No guard pages and no fixed reservation: each memory reserves only
+    // what its maximum needs, and code bounds-checks explicitly.
+    .memory_reservation(0)
+    .memory_guard_size(0)
+    .memory_reservation_for_growth(0)
+    .guard_before_linear_memory(false)
+    // Copy-on-write data segments need wasmtime's own mmap memories:
+    // with ours, wasmtime 48 panics (`unreachable!`) at the first
+    // instantiation of a module with a memory image. Ours get their
+    // data segments copied in by the compiled start-up code, which
+    // data_init.rs keeps small.
+    .memory_init_cow(false);
+  // Linear memories have no guard pages, so every access is bounds
+  // checked. Cranelift would also mask each address against Spectre;
+  // V8 does not (it relies on process isolation), and neither do we,
+  // so that wasm runs at V8's speed.
+  // SAFETY: a documented Cranelift setting; it changes code generation
+  // only, never the soundness of the bounds checks themselves.
+  unsafe {
+    config.cranelift_flag_set("enable_heap_access_spectre_mitigation", "false");
+    config.cranelift_flag_set("enable_table_access_spectre_mitigation", "false");
+  }
+  config
+    // V8 owns the process's signal handlers; wasmtime must not touch them.
+    .signals_based_traps(false)
+    // Shared memories (for SharedArrayBuffers) and memory64.
+    .wasm_threads(true)
+    .shared_memory(true)
+    .wasm_memory64(true)
+    // Reference types (externref) and exception handling: they need
+    // wasmtime's `gc` feature (externrefs and exception objects live in
+    // its GC heap, collected by deferred reference counting). The GC
+    // proposal itself (struct, array, i31) and typed function
+    // references are not wired to JS yet, so `validate` says no to them.
+    .wasm_reference_types(true)
+    .wasm_exceptions(true)
+    .wasm_function_references(false)
+    .wasm_gc(false);
+  config
 }
 
 /// The export name of the memory in [`memory_module`]s.
@@ -120,20 +124,34 @@ fn memory_module_bytes(ty: &MemoryType) -> Vec<u8> {
 /// programs are few; a fuzzer's are many and cheap to compile again).
 const CACHE_LIMIT: usize = 1024;
 
-type Shape = (u64, Option<u64>, bool, bool);
+type Shape = (u64, Option<u64>, bool, bool, usize);
 
-/// Returns the cached module that defines and exports one memory of `ty`.
+/// Returns the cached module that defines and exports one memory of `ty`,
+/// compiled for `engine` (a module links only into stores of its engine).
 ///
 /// # Errors
 /// Fails if wasmtime rejects the type (it was validated before).
-pub fn memory_module(ty: &MemoryType) -> Result<Module, String> {
+pub fn memory_module(engine: &Engine, ty: &MemoryType) -> Result<Module, String> {
   static CACHE: OnceLock<Mutex<HashMap<Shape, Module>>> = OnceLock::new();
-  let shape = (ty.minimum(), ty.maximum(), ty.is_64(), ty.is_shared());
+  // The main engine's shapes keep the plain key; other engines' get the
+  // address of their (process-wide, never freed) engine configuration.
+  let other = if Engine::same(engine, crate::engine::engine()?) {
+    0
+  } else {
+    std::ptr::from_ref(engine.config()) as usize
+  };
+  let shape = (
+    ty.minimum(),
+    ty.maximum(),
+    ty.is_64(),
+    ty.is_shared(),
+    other,
+  );
   let cache = CACHE.get_or_init(Default::default);
   if let Some(module) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&shape) {
     return Ok(module.clone());
   }
-  let module = Module::new(engine()?, memory_module_bytes(ty)).map_err(|e| format!("{e:#}"))?;
+  let module = Module::new(engine, memory_module_bytes(ty)).map_err(|e| format!("{e:#}"))?;
   let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
   if cache.len() >= CACHE_LIMIT {
     cache.clear();

@@ -19,6 +19,7 @@ mod memory;
 mod module;
 mod pool;
 mod reclaim;
+mod sandbox;
 mod slab;
 mod store;
 mod table;
