@@ -1,7 +1,7 @@
 // Types for `wasm-memory-rs/sandbox`: a WebAssembly namespace of its own whose
 // stores run under time and fuel limits and resource caps.
 
-import type WebAssemblyNamespace = require('./index');
+import WebAssemblyNamespace = require('./index');
 
 declare namespace SandboxTypes {
   interface SandboxOptions {
