@@ -254,3 +254,16 @@ test('caps only: the main engine, limits still apply', () => {
   assert.strictEqual(exports.add(1, 2), 3);
   assert.throws(() => new SW.Instance(new SW.Module(spin)), RangeError);
 });
+
+test('a funcref passed to a JS import is the sandbox\'s exported function, limits included', () => {
+  const { WebAssembly: SW } = new Sandbox({ fuel: 1e6 });
+  let got;
+  const { exports } = new SW.Instance(new SW.Module(wat(`(module
+    (import "js" "take" (func $take (param funcref)))
+    (func $spin (export "spin") (loop (br 0)))
+    (elem declare func $spin)
+    (func (export "run") (call $take (ref.func $spin))))`)), { js: { take: (f) => { got = f; } } });
+  exports.run();
+  assert.strictEqual(got, exports.spin);
+  assert.throws(() => got(), (e) => e instanceof SW.RuntimeError && /fuel/.test(e.message));
+});

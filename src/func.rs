@@ -592,8 +592,6 @@ fn call_js(
       "type incompatibility when transforming from/to JS",
     ));
   }
-  // JS runs outside any sandbox: a sandbox's shim enters its own.
-  let _main = crate::sandbox::Scope::enter(None);
   let callee = cell
     .with(|ctx| ctx.data().callables[index].get(env))
     .map_err(|e| js::throw(env, &e))?
@@ -611,7 +609,12 @@ fn call_js(
     .iter()
     .map(|v| value::to_js(env, cell, v))
     .collect::<JsResult<Vec<_>>>()?;
-  let ret = js::call(env, callee, &args)?;
+  let ret = {
+    // The import runs outside any sandbox (a sandbox's shim enters its
+    // own); its arguments were made and its results are read in this one.
+    let _main = crate::sandbox::Scope::enter(None);
+    js::call(env, callee, &args)?
+  };
   let mut converted = Vec::with_capacity(results.len());
   match results.len() {
     0 => {}
