@@ -459,6 +459,8 @@ function main() {
     r.error ? `stopped at ${r.count} by ${r.error}` : `reached the cap of ${r.count} without an error`}`));
   console.log(notes.join('\n'));
 
+  // Sandboxes (issue 11): their own script, run as a child.
+  spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'sandbox.js'), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' });
   console.log(`\n(sink ${sink})`);
   if (JSON_OUT) {
     const file = path.join(__dirname, 'results.json');

@@ -184,20 +184,34 @@ fn memory_module_bytes(ty: &MemoryType) -> Vec<u8> {
 /// programs are few; a fuzzer's are many and cheap to compile again).
 const CACHE_LIMIT: usize = 1024;
 
-type Shape = (u64, Option<u64>, bool, bool);
+type Shape = (u64, Option<u64>, bool, bool, usize);
 
-/// Returns the cached module that defines and exports one memory of `ty`.
+/// Returns the cached module that defines and exports one memory of `ty`,
+/// compiled for `engine` (a module links only into stores of its engine).
 ///
 /// # Errors
 /// Fails if wasmtime rejects the type (it was validated before).
-pub fn memory_module(ty: &MemoryType) -> Result<Module, String> {
+pub fn memory_module(engine: &Engine, ty: &MemoryType) -> Result<Module, String> {
   static CACHE: OnceLock<Mutex<HashMap<Shape, Module>>> = OnceLock::new();
-  let shape = (ty.minimum(), ty.maximum(), ty.is_64(), ty.is_shared());
+  // The main engine's shapes keep the plain key; other engines' get the
+  // address of their (process-wide, never freed) engine configuration.
+  let other = if Engine::same(engine, crate::engine::engine()?) {
+    0
+  } else {
+    std::ptr::from_ref(engine.config()) as usize
+  };
+  let shape = (
+    ty.minimum(),
+    ty.maximum(),
+    ty.is_64(),
+    ty.is_shared(),
+    other,
+  );
   let cache = CACHE.get_or_init(Default::default);
   if let Some(module) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&shape) {
     return Ok(module.clone());
   }
-  let module = Module::new(engine()?, memory_module_bytes(ty)).map_err(|e| format!("{e:#}"))?;
+  let module = Module::new(engine, memory_module_bytes(ty)).map_err(|e| format!("{e:#}"))?;
   let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
   if cache.len() >= CACHE_LIMIT {
     cache.clear();

@@ -40,6 +40,8 @@ struct Hooks {
 
 thread_local! {
   static HOOKS: RefCell<Hooks> = RefCell::new(Hooks::default());
+  /// Each sandbox namespace's own, by sandbox id (sandbox.rs).
+  static SANDBOX_HOOKS: RefCell<std::collections::HashMap<u64, Hooks>> = RefCell::default();
 }
 
 /// A helper set by [`set_exception_hooks`].
@@ -84,7 +86,15 @@ pub fn set_exception_hooks(env: Env, hooks: Object) -> napi::Result<()> {
     is_uncatchable: get("isUncatchable")?,
     trap_error: get("trapError")?,
   };
-  let mut old = HOOKS.with(|h| h.replace(new));
+  // The main namespace's, or the sandbox's whose shim is being made.
+  let id = crate::sandbox::current_id();
+  let mut old = if id == 0 {
+    HOOKS.with(|h| h.replace(new))
+  } else {
+    SANDBOX_HOOKS
+      .with(|h| h.borrow_mut().insert(id, new))
+      .unwrap_or_default()
+  };
   for r in [
     &mut old.make_tag,
     &mut old.make_exception,
@@ -99,8 +109,7 @@ pub fn set_exception_hooks(env: Env, hooks: Object) -> napi::Result<()> {
 
 /// Calls one of the shim's exception helpers.
 pub fn call_hook(env: &Env, which: ExnHook, args: &[sys::napi_value]) -> JsResult<sys::napi_value> {
-  let f = HOOKS.with(|h| {
-    let h = h.borrow();
+  let pick = |h: &Hooks| {
     match which {
       ExnHook::MakeTag => &h.make_tag,
       ExnHook::MakeException => &h.make_exception,
@@ -109,7 +118,14 @@ pub fn call_hook(env: &Env, which: ExnHook, args: &[sys::napi_value]) -> JsResul
       ExnHook::TrapError => &h.trap_error,
     }
     .get(env)
-  });
+  };
+  // The hooks of the namespace entered now (sandbox.rs).
+  let id = crate::sandbox::current_id();
+  let f = if id == 0 {
+    HOOKS.with(|h| pick(&h.borrow()))
+  } else {
+    SANDBOX_HOOKS.with(|h| h.borrow().get(&id).and_then(pick))
+  };
   let f = f.ok_or_else(|| js::throw(env, "wasm-memory-rs: setExceptionHooks() was not called"))?;
   js::call(env, f, args)
 }

@@ -206,8 +206,12 @@ pub fn from_js(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsRes
   if let Some(func) = made {
     return Ok(Some(func));
   }
+  // The type in the store's engine (a sandbox's may not be the main one).
+  let engine = cell
+    .with(|ctx| ctx.engine().clone())
+    .map_err(|e| js::throw(env, &e))?;
   let ty = FuncType::new(
-    crate::engine::engine().map_err(|e| js::throw(env, &e))?,
+    &engine,
     exported.params.iter().cloned(),
     exported.results.iter().cloned(),
   );
@@ -393,9 +397,12 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
   };
   let mut results = [Out::Val(Val::I32(0)); INLINE];
   let mut results_heap = Vec::new();
+  // In the store's sandbox, if any, until the error is thrown (sandbox.rs).
+  let _sandbox = crate::sandbox::Scope::enter(exported.cell.sandbox.as_ref());
   let outcome = exported
     .cell
     .with(|ctx| -> wasmtime::Result<()> {
+      crate::sandbox::arm_outermost(&exported.cell, ctx);
       for (slot, v) in raw.iter_mut().zip(params.iter_mut()) {
         *slot = match v.take() {
           // Numbers need no store (the common case, kept cheap).
@@ -490,6 +497,10 @@ pub fn failure(env: &Env, cell: &Rc<StoreCell>, e: &wasmtime::Error) -> Pending 
   match e.downcast_ref::<Trap>() {
     Some(Trap::StackOverflow) => {
       exception::throw_trap(env, "Maximum call stack size exceeded", true, &frames)
+    }
+    // A sandbox's time or fuel ran out (sandbox.rs).
+    Some(trap @ (Trap::Interrupt | Trap::OutOfFuel)) => {
+      exception::throw_trap(env, &crate::sandbox::limit_message(cell, *trap), false, &frames)
     }
     Some(trap) => exception::throw_trap(env, trap_message(*trap), false, &frames),
     None => exception::throw_trap(env, &format!("{e:#}"), false, &frames),
@@ -600,7 +611,12 @@ fn call_js(
     .iter()
     .map(|v| value::to_js(env, cell, v))
     .collect::<JsResult<Vec<_>>>()?;
-  let ret = js::call(env, callee, &args)?;
+  let ret = {
+    // The import runs outside any sandbox (a sandbox's shim enters its
+    // own); its arguments were made and its results are read in this one.
+    let _main = crate::sandbox::Scope::enter(None);
+    js::call(env, callee, &args)?
+  };
   let mut converted = Vec::with_capacity(results.len());
   match results.len() {
     0 => {}

@@ -202,6 +202,30 @@ pub fn instantiate_module<'env>(
     Some(cell) => cell,
     None => StoreCell::new(env).map_err(|e| crate::error::error(env, e))?,
   };
+  // A module links only into stores of its engine: the main namespace's
+  // and a sandbox's with a timeout or fuel differ (sandbox.rs).
+  let same_engine = cell
+    .with(|ctx| wasmtime::Engine::same(ctx.engine(), module.module.engine()))
+    .map_err(|e| crate::error::error(env, e))?;
+  if !same_engine {
+    return Err(link_error(
+      env,
+      "WebAssembly.Instance(): the module was compiled by another namespace (the main one or a \
+       sandbox with a timeout or fuel): wasmtime links a module only into stores of its engine"
+        .to_owned(),
+    ));
+  }
+  // Imports already bound to another namespace's instances would run this
+  // instance outside this namespace's limits (or theirs outside theirs).
+  if !crate::sandbox::is_current(&cell) {
+    return Err(link_error(
+      env,
+      "WebAssembly.Instance(): an import belongs to instances of another namespace (the main \
+       one or another sandbox); only objects not yet used by an instance can move between them"
+        .to_owned(),
+    ));
+  }
+  crate::sandbox::instance_allowed(&cell).map_err(|e| crate::error::range_error(env, e))?;
   let token = ensure_token(env, &cell)?;
   // Build the externs: adopt unbound objects, wrap JS functions.
   let mut externs = Vec::with_capacity(values.len());
@@ -298,7 +322,10 @@ pub fn instantiate_module<'env>(
   let attempt = || {
     crate::mapping::take_create_failed();
     crate::mapping::without_shrinking(|| {
-      cell.with(|ctx| Instance::new(&mut *ctx, &module.module, &externs))
+      cell.with(|ctx| {
+        crate::sandbox::arm_outermost(&cell, ctx);
+        Instance::new(&mut *ctx, &module.module, &externs)
+      })
     })
   };
   let mut outcome = attempt().map_err(|e| crate::error::error(env, e))?;
@@ -308,7 +335,10 @@ pub fn instantiate_module<'env>(
     crate::memory::free_garbage(env);
     crate::mapping::take_create_failed();
     outcome = cell
-      .with(|ctx| Instance::new(&mut *ctx, &module.module, &externs))
+      .with(|ctx| {
+        crate::sandbox::arm_outermost(&cell, ctx);
+        Instance::new(&mut *ctx, &module.module, &externs)
+      })
       .map_err(|e| crate::error::error(env, e))?;
   }
   crate::memory::sync_grown(env);
@@ -316,7 +346,10 @@ pub fn instantiate_module<'env>(
     crate::exception::settle(env, &cell);
   }
   let instance = match outcome {
-    Ok(instance) => instance,
+    Ok(instance) => {
+      let _ = cell.with(|ctx| crate::sandbox::instance_made(&cell, ctx));
+      instance
+    }
     Err(e) => {
       // Memories a failed instantiation made stay in the store.
       crate::memory::track_internal(env, token);
@@ -329,7 +362,8 @@ pub fn instantiate_module<'env>(
         crate::exception::settle(env, &cell);
         return Err(js::into_napi::<()>(Err(thrown)).unwrap_err());
       }
-      if crate::mapping::take_create_failed() {
+      // A sandbox's cap refused a memory or table (sandbox.rs).
+      if crate::mapping::take_create_failed() | crate::sandbox::take_denied(&cell) {
         // V8's class and words for running out of memory here.
         return Err(crate::error::range_error(
           env,

@@ -34,6 +34,8 @@ struct Hooks {
 
 thread_local! {
   static HOOKS: RefCell<Hooks> = RefCell::new(Hooks::default());
+  /// Each sandbox namespace's own, by sandbox id (sandbox.rs).
+  static SANDBOX_HOOKS: RefCell<std::collections::HashMap<u64, Hooks>> = RefCell::default();
 }
 
 /// A helper set by [`set_hooks`].
@@ -77,7 +79,15 @@ pub fn set_hooks(env: Env, hooks: Object) -> napi::Result<()> {
     link_error: get("LinkError")?,
     runtime_error: get("RuntimeError")?,
   };
-  let mut old = HOOKS.with(|h| h.replace(new));
+  // The main namespace's, or the sandbox's whose shim is being made.
+  let id = crate::sandbox::current_id();
+  let mut old = if id == 0 {
+    HOOKS.with(|h| h.replace(new))
+  } else {
+    SANDBOX_HOOKS
+      .with(|h| h.borrow_mut().insert(id, new))
+      .unwrap_or_default()
+  };
   for r in [
     &mut old.make_function,
     &mut old.to_big_int64,
@@ -92,8 +102,7 @@ pub fn set_hooks(env: Env, hooks: Object) -> napi::Result<()> {
 }
 
 fn hook(env: &Env, which: Hook) -> JsResult<sys::napi_value> {
-  let value = HOOKS.with(|h| {
-    let h = h.borrow();
+  let pick = |h: &Hooks| {
     let r = match which {
       Hook::MakeFunction => &h.make_function,
       Hook::ToBigInt64 => &h.to_big_int64,
@@ -103,7 +112,14 @@ fn hook(env: &Env, which: Hook) -> JsResult<sys::napi_value> {
       Hook::RuntimeError => &h.runtime_error,
     };
     r.get(env)
-  });
+  };
+  // The hooks of the namespace entered now (sandbox.rs).
+  let id = crate::sandbox::current_id();
+  let value = if id == 0 {
+    HOOKS.with(|h| pick(&h.borrow()))
+  } else {
+    SANDBOX_HOOKS.with(|h| h.borrow().get(&id).and_then(pick))
+  };
   match value {
     Some(v) => Ok(v),
     None => Err(throw(env, "wasm-memory-rs: setHooks() was not called")),

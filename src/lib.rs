@@ -21,6 +21,7 @@ mod memory;
 mod module;
 mod pool;
 mod reclaim;
+mod sandbox;
 mod slab;
 mod store;
 mod string_builtins;

@@ -442,7 +442,9 @@ pub fn shared_supported() -> bool {
 /// A new memory of type `ty`: the one export of its memory module,
 /// instantiated in a store of its own.
 fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)> {
-  let module = crate::engine::memory_module(ty).map_err(|e| error(env, e))?;
+  // The engine of the namespace that asked (sandbox.rs).
+  let engine = crate::sandbox::current_engine().map_err(|e| error(env, e))?;
+  let module = crate::engine::memory_module(engine, ty).map_err(|e| error(env, e))?;
   let attempt = || -> wasmtime::Result<Live> {
     let store = StoreCell::new(env).map_err(wasmtime::Error::msg)?;
     let memory = store
@@ -751,7 +753,11 @@ impl NativeMemory {
       .max(ty.maximum())
       .memory64(ty.is_64());
     let current = builder.build().map_err(|e| error(env, format!("{e:#}")))?;
-    let module = crate::engine::memory_module(&current).map_err(|e| error(env, e))?;
+    // Compiled for the store's engine (a sandbox's may not be the main one).
+    let engine = cell
+      .with(|ctx| ctx.engine().clone())
+      .map_err(|e| error(env, e))?;
+    let module = crate::engine::memory_module(&engine, &current).map_err(|e| error(env, e))?;
     let adopted = mapping::adopting(t.mapping.clone(), || {
       cell.with(|ctx| memory_in(ctx, &module, false))
     })

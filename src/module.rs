@@ -34,8 +34,7 @@ pub struct NativeModule {
 
 /// Compiles (or loads from the cache: cache.rs) and reads `bytes`; the
 /// error is wasmtime's reason.
-fn compile(bytes: &[u8]) -> Result<NativeModule, String> {
-  let engine = crate::engine::engine()?;
+fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<NativeModule, String> {
   if let Some(offset) = unsupported_shared_memory(bytes) {
     return Err(shared_memory_reason(offset));
   }
@@ -88,7 +87,8 @@ fn compile(bytes: &[u8]) -> Result<NativeModule, String> {
 /// module (or use a feature this build lacks).
 #[napi]
 pub fn compile_module(env: Env, bytes: Uint8Array) -> napi::Result<NativeModule> {
-  compile(&bytes).map_err(|e| {
+  let engine = crate::sandbox::current_engine().map_err(|e| crate::error::error(&env, e))?;
+  compile(engine, &bytes).map_err(|e| {
     let _ = js::throw_class(
       &env,
       Hook::CompileError,
@@ -102,6 +102,8 @@ pub fn compile_module(env: Env, bytes: Uint8Array) -> napi::Result<NativeModule>
 /// Cranelift may take long on big modules, and the event loop goes on.
 pub struct CompileTask {
   bytes: Vec<u8>,
+  /// The engine of the namespace that asked (sandbox.rs).
+  engine: Result<&'static wasmtime::Engine, String>,
 }
 
 impl Task for CompileTask {
@@ -111,7 +113,12 @@ impl Task for CompileTask {
   type JsValue = Either<NativeModule, String>;
 
   fn compute(&mut self) -> napi::Result<Self::Output> {
-    Ok(compile(&self.bytes))
+    Ok(
+      self
+        .engine
+        .clone()
+        .and_then(|engine| compile(engine, &self.bytes)),
+    )
   }
 
   fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
@@ -128,6 +135,7 @@ impl Task for CompileTask {
 pub fn compile_module_async(bytes: Uint8Array) -> AsyncTask<CompileTask> {
   AsyncTask::new(CompileTask {
     bytes: bytes.to_vec(),
+    engine: crate::sandbox::current_engine(),
   })
 }
 

@@ -79,6 +79,9 @@ pub struct Data {
   pub modules: crate::backtrace::Modules,
   /// Wasm GC objects JS has seen, and their JS objects (src/gc.rs).
   pub gc_objects: crate::gc::Objects,
+  /// The store's share of its sandbox's caps (sandbox.rs; unused outside
+  /// sandboxes).
+  pub limiter: crate::sandbox::Limiter,
 }
 
 impl Data {
@@ -120,6 +123,8 @@ pub struct StoreCell {
   /// The `StoreContextMut` of the innermost import running in this store,
   /// or null when no wasm of this store is on the stack.
   entered: Cell<*mut StoreContextMut<'static, Data>>,
+  /// The sandbox this store runs under (sandbox.rs), if any.
+  pub sandbox: Option<Arc<crate::sandbox::Ctx>>,
 }
 
 impl StoreCell {
@@ -128,9 +133,14 @@ impl StoreCell {
   /// # Errors
   /// Fails only if the engine cannot be made (see `engine.rs`).
   pub fn new(env: &Env) -> Result<Rc<StoreCell>, String> {
-    let engine = crate::engine::engine()?;
-    Ok(Rc::new_cyclic(|cell| StoreCell {
-      store: RefCell::new(Store::new(
+    // In the sandbox entered now, if any (sandbox.rs).
+    let sandbox = crate::sandbox::current();
+    let engine = match &sandbox {
+      Some(s) => s.engine(),
+      None => crate::engine::engine()?,
+    };
+    Ok(Rc::new_cyclic(|cell| {
+      let mut store = Store::new(
         engine,
         Data {
           env: env.raw(),
@@ -150,9 +160,15 @@ impl StoreCell {
           exceptions: Vec::new(),
           modules: Default::default(),
           gc_objects: crate::gc::Objects::default(),
+          limiter: crate::sandbox::limiter(sandbox.as_ref()),
         },
-      )),
-      entered: Cell::new(std::ptr::null_mut()),
+      );
+      crate::sandbox::prepare(&mut store, sandbox.as_ref());
+      StoreCell {
+        store: RefCell::new(store),
+        entered: Cell::new(std::ptr::null_mut()),
+        sandbox,
+      }
     }))
   }
 

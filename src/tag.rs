@@ -95,8 +95,11 @@ impl NativeTag {
       .get(env)
       .ok_or_else(|| js::throw(env, "the Tag object was collected"))?;
     let held = Ref::new(env, object, true).map_err(|_| Pending)?;
-    let engine = crate::engine::engine().map_err(|e| js::throw(env, &e))?;
-    let ty = TagType::new(FuncType::new(engine, self.params.iter().cloned(), []));
+    // The store's engine (a sandbox's may not be the main one).
+    let engine = cell
+      .with(|ctx| ctx.engine().clone())
+      .map_err(|e| js::throw(env, &e))?;
+    let ty = TagType::new(FuncType::new(&engine, self.params.iter().cloned(), []));
     let tag = cell
       .with(|ctx| {
         let tag = Tag::new(&mut *ctx, &ty)?;
@@ -137,13 +140,12 @@ impl NativeTag {
 
 /// The store's instance of `JSTag` (made on first use).
 pub fn js_tag(env: &Env, cell: &Rc<StoreCell>) -> JsResult<Tag> {
-  let engine = crate::engine::engine().map_err(|e| js::throw(env, &e))?;
   cell
     .with(|ctx| {
       if let Some(tag) = ctx.data().js_tag {
         return Ok(tag);
       }
-      let ty = TagType::new(FuncType::new(engine, [ValType::EXTERNREF], []));
+      let ty = TagType::new(FuncType::new(ctx.engine(), [ValType::EXTERNREF], []));
       let tag = Tag::new(&mut *ctx, &ty)?;
       ctx.data_mut().js_tag = Some(tag);
       Ok::<_, wasmtime::Error>(tag)

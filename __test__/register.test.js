@@ -1,0 +1,41 @@
+'use strict';
+// `node --require wasm-memory-rs/register` and `--import wasm-memory-rs/register`
+// run an unmodified program's wasm on wasmtime (register.js, register.mjs).
+const test = require('node:test');
+const assert = require('node:assert');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+const ROOT = path.join(__dirname, '..');
+const APP = path.join(__dirname, 'register');
+
+function run(flags, app) {
+  const out = execFileSync(process.execPath, [...flags, path.join(APP, app)], { encoding: 'utf8', cwd: ROOT });
+  return JSON.parse(out.trim());
+}
+
+test('without register, the program runs on the built-in', () => {
+  assert.deepStrictEqual(run([], 'app.js'), { sum: 42, ours: false, instanceOf: true });
+});
+
+test('--require wasm-memory-rs/register: CommonJS and ES module programs run on ours', () => {
+  const flags = ['--require', path.join(ROOT, 'register.js')];
+  assert.deepStrictEqual(run(flags, 'app.js'), { sum: 42, ours: true, instanceOf: true });
+  assert.deepStrictEqual(run(flags, 'app.mjs'), { sum: 42, ours: true, instanceOf: true });
+});
+
+test('--import wasm-memory-rs/register: CommonJS and ES module programs run on ours', () => {
+  const flags = ['--import', `file://${path.join(ROOT, 'register.mjs')}`];
+  assert.deepStrictEqual(run(flags, 'app.js'), { sum: 42, ours: true, instanceOf: true });
+  assert.deepStrictEqual(run(flags, 'app.mjs'), { sum: 42, ours: true, instanceOf: true });
+});
+
+test('the package name resolves through the exports map', () => {
+  // A self-reference: resolved through package.json's exports, as in a project.
+  assert.strictEqual(require.resolve('wasm-memory-rs/register'), path.join(ROOT, 'register.js'));
+  assert.strictEqual(require.resolve('wasm-memory-rs/sandbox'), path.join(ROOT, 'lib', 'sandbox.js'));
+  const out = execFileSync(process.execPath, ['--require', path.join(ROOT, 'register.js'), '-p',
+    'const d = Object.getOwnPropertyDescriptor(globalThis, "WebAssembly"); ' +
+    'JSON.stringify([d.writable, d.enumerable, d.configurable, d.value === require(process.argv[1])])', ROOT], { encoding: 'utf8' });
+  assert.deepStrictEqual(JSON.parse(out), [true, false, true, true]);
+});
