@@ -605,7 +605,7 @@ fn call_js(
   let args: Vec<sys::napi_value>;
   let args: &[sys::napi_value] = if params.len() <= INLINE && params.iter().all(is_number) {
     for (slot, v) in inline.iter_mut().zip(params) {
-      *slot = value::to_js(env, cell, &Out::Val(v.clone()))?;
+      *slot = value::to_js(env, cell, &Out::Val(*v))?;
     }
     &inline[..params.len()]
   } else {
