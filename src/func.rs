@@ -399,6 +399,11 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
   let mut results_heap = Vec::new();
   // In the store's sandbox, if any, until the error is thrown (sandbox.rs).
   let _sandbox = crate::sandbox::Scope::enter(exported.cell.sandbox.as_ref());
+  // The outermost call into the store forgets, when it returns, the wasm
+  // exceptions met on the way (`exception::settle`): done inside this one
+  // `with` when the call succeeds, so a call costs one store borrow.
+  let outermost = !exported.cell.is_entered();
+  let mut met = Vec::new();
   let outcome = exported
     .cell
     .with(|ctx| -> wasmtime::Result<()> {
@@ -442,6 +447,9 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
           }
         };
       }
+      if outermost && !ctx.data().exceptions.is_empty() {
+        met = std::mem::take(&mut ctx.data_mut().exceptions);
+      }
       Ok(())
     })
     .map_err(|e| js::throw(env, &e))?;
@@ -451,7 +459,9 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
     exception::settle(env, &exported.cell);
     return Err(thrown);
   }
-  exception::settle(env, &exported.cell);
+  for (_, mut r) in met {
+    r.clear(env);
+  }
   let results: &[Out] = if exported.results.len() <= INLINE {
     &results[..exported.results.len()]
   } else {
@@ -468,6 +478,11 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
       js::array(env, &values)
     }
   }
+}
+
+/// A number (no store needed to carry it to JS).
+fn is_number(v: &Val) -> bool {
+  matches!(v, Val::I32(_) | Val::I64(_) | Val::F32(_) | Val::F64(_))
 }
 
 /// Throws what a failed wasm call (or instantiation) should: the JS
@@ -598,25 +613,49 @@ fn call_js(
     .with(|ctx| ctx.data().callables[index].get(env))
     .map_err(|e| js::throw(env, &e))?
     .ok_or_else(|| js::throw(env, "an imported function was collected"))?;
-  let outs = cell
-    .with(|ctx| {
-      params
-        .iter()
-        .map(|v| value::out(ctx, v))
-        .collect::<wasmtime::Result<Vec<_>>>()
-    })
-    .map_err(|e| js::throw(env, &e))?
-    .map_err(|e| js::throw(env, &format!("{e:#}")))?;
-  let args = outs
-    .iter()
-    .map(|v| value::to_js(env, cell, v))
-    .collect::<JsResult<Vec<_>>>()?;
+  // Numbers need no store and no allocation (the common case).
+  let mut inline = [ptr::null_mut(); INLINE];
+  let args: Vec<sys::napi_value>;
+  let args: &[sys::napi_value] = if params.len() <= INLINE && params.iter().all(is_number) {
+    for (slot, v) in inline.iter_mut().zip(params) {
+      *slot = value::to_js(env, cell, &Out::Val(*v))?;
+    }
+    &inline[..params.len()]
+  } else {
+    let outs = cell
+      .with(|ctx| {
+        params
+          .iter()
+          .map(|v| value::out(ctx, v))
+          .collect::<wasmtime::Result<Vec<_>>>()
+      })
+      .map_err(|e| js::throw(env, &e))?
+      .map_err(|e| js::throw(env, &format!("{e:#}")))?;
+    args = outs
+      .iter()
+      .map(|v| value::to_js(env, cell, v))
+      .collect::<JsResult<Vec<_>>>()?;
+    &args
+  };
   let ret = {
     // The import runs outside any sandbox (a sandbox's shim enters its
     // own); its arguments were made and its results are read in this one.
     let _main = crate::sandbox::Scope::enter(None);
-    js::call(env, callee, &args)?
+    js::call(env, callee, args)?
   };
+  if let ([slot], [ty]) = (&mut *results, types) {
+    if let Some(Arg::Val(v)) = matches!(
+      ty,
+      ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64
+    )
+    .then(|| value::to_wasm(env, cell, ret, ty))
+    .transpose()?
+    {
+      // A number needs no store.
+      *slot = v;
+      return Ok(());
+    }
+  }
   let mut converted = Vec::with_capacity(results.len());
   match results.len() {
     0 => {}
