@@ -514,9 +514,12 @@ pub fn failure(env: &Env, cell: &Rc<StoreCell>, e: &wasmtime::Error) -> Pending 
       exception::throw_trap(env, "Maximum call stack size exceeded", true, &frames)
     }
     // A sandbox's time or fuel ran out (sandbox.rs).
-    Some(trap @ (Trap::Interrupt | Trap::OutOfFuel)) => {
-      exception::throw_trap(env, &crate::sandbox::limit_message(cell, *trap), false, &frames)
-    }
+    Some(trap @ (Trap::Interrupt | Trap::OutOfFuel)) => exception::throw_trap(
+      env,
+      &crate::sandbox::limit_message(cell, *trap),
+      false,
+      &frames,
+    ),
     Some(trap) => exception::throw_trap(env, trap_message(*trap), false, &frames),
     None => exception::throw_trap(env, &format!("{e:#}"), false, &frames),
   }
