@@ -140,6 +140,18 @@ function makeFrames(binding, makeFunction) {
     } else {
       return;
     }
+    lazyStack(error, frames, (levels) => {
+      const stack = read();
+      return typeof stack === 'string' ? splice(stack, levels, trap) : stack;
+    });
+  }
+
+  /**
+   * Gives `error` a `stack` accessor that formats, on its first read, with
+   * `format(levels)`: `levels` starts as [frames] and grows while the
+   * error crosses more boundaries (addFrames). A write replaces it.
+   */
+  function lazyStack(error, frames, format) {
     const levels = [[...frames]];
     pending.set(error, { levels });
     let done = false;
@@ -149,8 +161,7 @@ function makeFrames(binding, makeFunction) {
         if (!done) {
           done = true;
           pending.delete(error);
-          stack = read();
-          if (typeof stack === 'string') stack = splice(stack, levels, trap);
+          stack = format(levels);
         }
         return stack;
       },
@@ -179,30 +190,12 @@ function makeFrames(binding, makeFunction) {
     const holder = {};
     captureStackTrace(holder, maker);
     WeakSetAdd(annotated, error);
-    const levels = [[...frames]];
-    pending.set(error, { levels });
-    let done = false;
-    let stack;
-    defineProperty(error, 'stack', {
-      get() {
-        if (!done) {
-          done = true;
-          pending.delete(error);
-          // The holder's header is V8's "Error"; the error's is its
-          // toString, as V8 writes it.
-          const lines = StringSplit(holder.stack, '\n');
-          lines[0] = ReflectApply(ErrorToString, error, []);
-          stack = splice(ArrayJoin(lines, '\n'), levels, true);
-        }
-        return stack;
-      },
-      set(value) {
-        done = true;
-        pending.delete(error);
-        stack = value;
-      },
-      enumerable: false,
-      configurable: true,
+    lazyStack(error, frames, (levels) => {
+      // The holder's header is V8's "Error"; the error's is its
+      // toString, as V8 writes it.
+      const lines = StringSplit(holder.stack, '\n');
+      lines[0] = ReflectApply(ErrorToString, error, []);
+      return splice(ArrayJoin(lines, '\n'), levels, true);
     });
   }
 

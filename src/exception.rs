@@ -17,12 +17,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use napi::bindgen_prelude::{JsObjectValue, Object, Unknown};
-use napi::{sys, Env, JsValue};
+use napi::bindgen_prelude::Object;
+use napi::{sys, Env};
 use napi_derive::napi;
 use wasmtime::{ExnRef, ExnRefPre, ExnType, Rooted, Tag, ThrownException, Val};
 
-use crate::error::type_error;
 use crate::js::{self, JsResult, Pending};
 use crate::reclaim::Ref;
 use crate::store::StoreCell;
@@ -69,16 +68,7 @@ pub enum ExnHook {
 /// `TypeError` if one is missing or not a function.
 #[napi]
 pub fn set_exception_hooks(env: Env, hooks: Object) -> napi::Result<()> {
-  let get = |name: &str| -> napi::Result<Ref> {
-    let value: Unknown = hooks.get_named_property(name)?;
-    if value.get_type()? != napi::ValueType::Function {
-      return Err(type_error(
-        &env,
-        format!("setExceptionHooks: {name} must be a function"),
-      ));
-    }
-    Ref::new(&env, value.raw(), true)
-  };
+  let get = |name: &str| js::hook_function(&env, &hooks, "setExceptionHooks", name);
   let new = Hooks {
     make_tag: get("makeTag")?,
     make_exception: get("makeException")?,
@@ -86,15 +76,8 @@ pub fn set_exception_hooks(env: Env, hooks: Object) -> napi::Result<()> {
     is_uncatchable: get("isUncatchable")?,
     trap_error: get("trapError")?,
   };
-  // The main namespace's, or the sandbox's whose shim is being made.
-  let id = crate::sandbox::current_id();
-  let mut old = if id == 0 {
-    HOOKS.with(|h| h.replace(new))
-  } else {
-    SANDBOX_HOOKS
-      .with(|h| h.borrow_mut().insert(id, new))
-      .unwrap_or_default()
-  };
+  let mut old =
+    HOOKS.with(|main| SANDBOX_HOOKS.with(|sandboxes| js::install_hooks(main, sandboxes, new)));
   for r in [
     &mut old.make_tag,
     &mut old.make_exception,

@@ -230,23 +230,10 @@ pub fn from_js(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsRes
 
 /// The `Exported` behind an exported function's closure.
 pub fn unwrap(env: &Env, value: sys::napi_value) -> Option<Rc<Exported>> {
-  if js::type_of(env, value) != sys::ValueType::napi_function {
-    return None;
-  }
-  let mut tagged = false;
-  // SAFETY: `value` is a live object handle.
-  unsafe { sys::napi_check_object_type_tag(env.raw(), value, &TAG, &mut tagged) };
-  if !tagged {
-    return None;
-  }
-  let mut data = ptr::null_mut();
-  // SAFETY: tagged closures are wrapped with a `Box<Rc<Exported>>` (to_js).
-  let status = unsafe { sys::napi_unwrap(env.raw(), value, &mut data) };
-  if status != sys::Status::napi_ok || data.is_null() {
-    return None;
-  }
-  // SAFETY: as above; the box lives while `value` does.
-  Some(unsafe { &*data.cast::<Rc<Exported>>() }.clone())
+  let data = js::unwrap_tagged(env, value, sys::ValueType::napi_function, &TAG)?;
+  // SAFETY: closures tagged with TAG are wrapped with a `Box<Rc<Exported>>`
+  // (to_js), which lives while `value` does.
+  Some(unsafe { data.cast::<Rc<Exported>>().as_ref() }.clone())
 }
 
 /// A host function of `cell`'s store with type `ty` that calls `callable`.

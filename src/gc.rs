@@ -304,24 +304,11 @@ pub fn object_of(
 
 /// The `Handle` behind a JS object of a GC object.
 fn handle<'a>(env: &Env, value: sys::napi_value) -> Option<&'a Handle> {
-  if js::type_of(env, value) != sys::ValueType::napi_object {
-    return None;
-  }
-  let mut tagged = false;
-  // SAFETY: `value` is a live object handle.
-  unsafe { sys::napi_check_object_type_tag(env.raw(), value, &TAG, &mut tagged) };
-  if !tagged {
-    return None;
-  }
-  let mut data = ptr::null_mut();
-  // SAFETY: tagged objects are wrapped with a `Box<Handle>` (to_js).
-  let status = unsafe { sys::napi_unwrap(env.raw(), value, &mut data) };
-  if status != sys::Status::napi_ok || data.is_null() {
-    return None;
-  }
-  // SAFETY: as above; the box lives while `value` does, and callers use
-  // the reference only while they hold `value`'s handle.
-  Some(unsafe { &*data.cast::<Handle>() })
+  let data = js::unwrap_tagged(env, value, sys::ValueType::napi_object, &TAG)?;
+  // SAFETY: objects tagged with TAG are wrapped with a `Box<Handle>`
+  // (to_js), which lives while `value` does; callers use the reference
+  // only while they hold `value`'s handle.
+  Some(unsafe { data.cast::<Handle>().as_ref() })
 }
 
 /// The root of the GC object behind `value`, if `value` is the JS object of

@@ -53,6 +53,34 @@ pub enum Hook {
   RuntimeError,
 }
 
+/// Function `name` of the object `hooks` handed to `setter`, held strongly.
+///
+/// # Errors
+/// `TypeError` if it is missing or not a function.
+pub fn hook_function(env: &Env, hooks: &Object, setter: &str, name: &str) -> napi::Result<Ref> {
+  let value: Unknown = hooks.get_named_property(name)?;
+  if value.get_type()? != napi::ValueType::Function {
+    return Err(type_error(
+      env,
+      format!("{setter}: {name} must be a function"),
+    ));
+  }
+  Ref::new(env, value.raw(), true)
+}
+
+/// Makes `new` the hooks of the namespace being made (the main one, or the
+/// sandbox's whose shim runs: sandbox.rs) and returns those it replaces.
+pub fn install_hooks<H: Default>(
+  main: &RefCell<H>,
+  sandboxes: &RefCell<std::collections::HashMap<u64, H>>,
+  new: H,
+) -> H {
+  match crate::sandbox::current_id() {
+    0 => main.replace(new),
+    id => sandboxes.borrow_mut().insert(id, new).unwrap_or_default(),
+  }
+}
+
 /// Hands the native side the helpers and error classes it needs:
 /// `{ makeFunction, toBigInt64, toList, CompileError, LinkError,
 /// RuntimeError }` (all functions).
@@ -61,16 +89,7 @@ pub enum Hook {
 /// `TypeError` if one is missing or not a function.
 #[napi]
 pub fn set_hooks(env: Env, hooks: Object) -> napi::Result<()> {
-  let get = |name: &str| -> napi::Result<Ref> {
-    let value: Unknown = hooks.get_named_property(name)?;
-    if value.get_type()? != napi::ValueType::Function {
-      return Err(type_error(
-        &env,
-        format!("setHooks: {name} must be a function"),
-      ));
-    }
-    Ref::new(&env, value.raw(), true)
-  };
+  let get = |name: &str| hook_function(&env, &hooks, "setHooks", name);
   let new = Hooks {
     make_function: get("makeFunction")?,
     to_big_int64: get("toBigInt64")?,
@@ -79,15 +98,8 @@ pub fn set_hooks(env: Env, hooks: Object) -> napi::Result<()> {
     link_error: get("LinkError")?,
     runtime_error: get("RuntimeError")?,
   };
-  // The main namespace's, or the sandbox's whose shim is being made.
-  let id = crate::sandbox::current_id();
-  let mut old = if id == 0 {
-    HOOKS.with(|h| h.replace(new))
-  } else {
-    SANDBOX_HOOKS
-      .with(|h| h.borrow_mut().insert(id, new))
-      .unwrap_or_default()
-  };
+  let mut old =
+    HOOKS.with(|main| SANDBOX_HOOKS.with(|sandboxes| install_hooks(main, sandboxes, new)));
   for r in [
     &mut old.make_function,
     &mut old.to_big_int64,
@@ -220,6 +232,33 @@ pub fn array(env: &Env, items: &[sys::napi_value]) -> JsResult<sys::napi_value> 
     ok(env, status, "napi_set_element")?;
   }
   Ok(v)
+}
+
+/// The data pointer `value` was wrapped with, if it is a `kind` (object
+/// or function) type-tagged with `tag`: only our own objects are, and each
+/// is wrapped once, when made.
+pub fn unwrap_tagged(
+  env: &Env,
+  value: sys::napi_value,
+  kind: sys::napi_valuetype,
+  tag: &sys::napi_type_tag,
+) -> Option<std::ptr::NonNull<std::ffi::c_void>> {
+  if type_of(env, value) != kind {
+    return None;
+  }
+  let mut tagged = false;
+  // SAFETY: `value` is a live object handle.
+  unsafe { sys::napi_check_object_type_tag(env.raw(), value, tag, &mut tagged) };
+  if !tagged {
+    return None;
+  }
+  let mut data = ptr::null_mut();
+  // SAFETY: as above; a tagged object was wrapped when it was tagged.
+  let status = unsafe { sys::napi_unwrap(env.raw(), value, &mut data) };
+  if status != sys::Status::napi_ok {
+    return None;
+  }
+  std::ptr::NonNull::new(data)
 }
 
 /// `typeof value` as Node-API sees it.

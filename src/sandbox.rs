@@ -102,6 +102,18 @@ pub struct Ctx {
 }
 
 impl Ctx {
+  /// Takes `more` of a capped resource counted in `used`: false (and the
+  /// refusal noted for [`take_denied`]) if that would pass `cap`.
+  fn take(&self, used: &AtomicUsize, cap: Option<usize>, more: usize) -> bool {
+    let total = used.load(Relaxed).saturating_add(more);
+    if cap.is_some_and(|cap| total > cap) {
+      self.denied.store(true, Relaxed);
+      return false;
+    }
+    used.store(total, Relaxed);
+    true
+  }
+
   /// The engine of this sandbox's stores and modules.
   pub fn engine(&self) -> &'static Engine {
     self.engine
@@ -294,14 +306,9 @@ impl ResourceLimiter for Limiter {
       return Ok(true);
     };
     let more = desired.saturating_sub(current);
-    let total = ctx.memory_bytes.load(Relaxed).saturating_add(more);
-    if ctx.max_memory_bytes.is_some_and(|cap| total > cap) {
-      ctx.denied.store(true, Relaxed);
-      return Ok(false);
-    }
-    ctx.memory_bytes.store(total, Relaxed);
-    self.memory_bytes += more;
-    Ok(true)
+    let granted = ctx.take(&ctx.memory_bytes, ctx.max_memory_bytes, more);
+    self.memory_bytes += if granted { more } else { 0 };
+    Ok(granted)
   }
 
   fn table_growing(
@@ -314,14 +321,9 @@ impl ResourceLimiter for Limiter {
       return Ok(true);
     };
     let more = desired.saturating_sub(current);
-    let total = ctx.table_elements.load(Relaxed).saturating_add(more);
-    if ctx.max_table_elements.is_some_and(|cap| total > cap) {
-      ctx.denied.store(true, Relaxed);
-      return Ok(false);
-    }
-    ctx.table_elements.store(total, Relaxed);
-    self.table_elements += more;
-    Ok(true)
+    let granted = ctx.take(&ctx.table_elements, ctx.max_table_elements, more);
+    self.table_elements += if granted { more } else { 0 };
+    Ok(granted)
   }
 }
 
