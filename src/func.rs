@@ -8,7 +8,6 @@
 //! the same `Exported`, so a function passed back in (an import, a table
 //! element, a funcref argument) is recognised.
 
-use std::ffi::c_void;
 use std::ptr;
 use std::rc::Rc;
 
@@ -90,7 +89,7 @@ pub fn to_js(
   js::ok(env, status, "napi_type_tag_object")?;
   let data = Box::into_raw(Box::new(exported.clone()));
   // SAFETY: `data` is a fresh leaked `Box<Rc<Exported>>`.
-  unsafe { tie(env, closure, data, sys::napi_wrap, "napi_wrap") }?;
+  unsafe { js::tie(env, closure, data, sys::napi_wrap, "napi_wrap") }?;
   let weak = Ref::new(env, closure, false).map_err(|_| Pending)?;
   cell
     .with(|ctx| {
@@ -125,56 +124,8 @@ fn native_function(env: &Env, exported: &Rc<Exported>) -> JsResult<sys::napi_val
   }
   // SAFETY: `data` is the leaked box `f` was made with, owned by nobody
   // else yet.
-  unsafe { tie(env, f, data, sys::napi_add_finalizer, "napi_add_finalizer") }?;
+  unsafe { js::tie(env, f, data, sys::napi_add_finalizer, "napi_add_finalizer") }?;
   Ok(f)
-}
-
-/// The shape of `napi_wrap` and `napi_add_finalizer`.
-type Attach = unsafe extern "C" fn(
-  sys::napi_env,
-  sys::napi_value,
-  *mut c_void,
-  sys::napi_finalize,
-  *mut c_void,
-  *mut sys::napi_ref,
-) -> sys::napi_status;
-
-/// Hands `data` to `object` with `attach`, to be dropped by
-/// `drop_boxed_rc` when `object` is collected; drops it now if that fails.
-///
-/// # Safety
-/// `data` must come from `Box::into_raw` and be owned by the caller.
-unsafe fn tie(
-  env: &Env,
-  object: sys::napi_value,
-  data: *mut Rc<Exported>,
-  attach: Attach,
-  call: &str,
-) -> JsResult<()> {
-  // SAFETY: `object` is a live handle; on success `drop_boxed_rc` reclaims
-  // `data` exactly once, when `object` is collected.
-  let status = unsafe {
-    attach(
-      env.raw(),
-      object,
-      data.cast(),
-      Some(drop_boxed_rc),
-      ptr::null_mut(),
-      ptr::null_mut(),
-    )
-  };
-  if status != sys::Status::napi_ok {
-    // SAFETY: nothing took `data`: it is still ours (the caller's promise).
-    drop(unsafe { Box::from_raw(data) });
-    js::ok(env, status, call)?;
-  }
-  Ok(())
-}
-
-unsafe extern "C" fn drop_boxed_rc(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-  // SAFETY: `data` came from `Box::into_raw(Box<Rc<Exported>>)` and each
-  // finalizer runs once.
-  drop(unsafe { Box::from_raw(data.cast::<Rc<Exported>>()) });
 }
 
 /// The wasm function behind `value` if it is an exported function: as is

@@ -10,7 +10,6 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
-use std::ffi::c_void;
 use std::hash::Hasher;
 use std::ptr;
 use std::rc::{Rc, Weak};
@@ -193,23 +192,8 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, index: usize) -> JsResult<sys::nap
     cell: Rc::downgrade(cell),
     root,
   }));
-  // SAFETY: `data` is a fresh leaked box; `drop_handle` frees it exactly
-  // once, when `object` is collected (or now, below, if wrapping fails).
-  let status = unsafe {
-    sys::napi_wrap(
-      env.raw(),
-      object,
-      data.cast(),
-      Some(drop_handle),
-      ptr::null_mut(),
-      ptr::null_mut(),
-    )
-  };
-  if status != sys::Status::napi_ok {
-    // SAFETY: nothing took ownership of `data`.
-    drop(unsafe { Box::from_raw(data) });
-    js::ok(env, status, "napi_wrap")?;
-  }
+  // SAFETY: `data` is a fresh leaked box, ours until `tie` takes it.
+  unsafe { js::tie(env, object, data, sys::napi_wrap, "napi_wrap") }?;
   // SAFETY: `object` is a live object handle.
   let status = unsafe { sys::napi_object_freeze(env.raw(), object) };
   js::ok(env, status, "napi_object_freeze")?;
@@ -223,11 +207,6 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, index: usize) -> JsResult<sys::nap
     })
     .map_err(|e| js::throw(env, &e))?;
   Ok(object)
-}
-
-unsafe extern "C" fn drop_handle(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-  // SAFETY: `data` is the box `to_js` leaked, freed only here.
-  drop(unsafe { Box::from_raw(data.cast::<Handle>()) });
 }
 
 thread_local! {

@@ -345,3 +345,55 @@ pub fn throw_range(env: &Env, msg: &str) -> Pending {
   let _ = crate::error::range_error(env, msg);
   Pending
 }
+
+/// The shape of `napi_wrap` and `napi_add_finalizer`.
+pub type Attach = unsafe extern "C" fn(
+  sys::napi_env,
+  sys::napi_value,
+  *mut std::ffi::c_void,
+  sys::napi_finalize,
+  *mut std::ffi::c_void,
+  *mut sys::napi_ref,
+) -> sys::napi_status;
+
+/// Hands `data` to `object` with `attach`, to be dropped when `object` is
+/// collected; drops it now if that fails.
+///
+/// # Safety
+/// `data` must come from `Box::into_raw` and be owned by the caller.
+pub unsafe fn tie<T>(
+  env: &Env,
+  object: sys::napi_value,
+  data: *mut T,
+  attach: Attach,
+  call: &str,
+) -> JsResult<()> {
+  // SAFETY: `object` is a live handle; on success `drop_box::<T>` reclaims
+  // `data` exactly once, when `object` is collected.
+  let status = unsafe {
+    attach(
+      env.raw(),
+      object,
+      data.cast(),
+      Some(drop_box::<T>),
+      ptr::null_mut(),
+      ptr::null_mut(),
+    )
+  };
+  if status != sys::Status::napi_ok {
+    // SAFETY: nothing took `data`: it is still ours (the caller's promise).
+    drop(unsafe { Box::from_raw(data) });
+    ok(env, status, call)?;
+  }
+  Ok(())
+}
+
+unsafe extern "C" fn drop_box<T>(
+  _env: sys::napi_env,
+  data: *mut std::ffi::c_void,
+  _hint: *mut std::ffi::c_void,
+) {
+  // SAFETY: `data` came from `Box::into_raw(Box<T>)` (`tie`) and each
+  // finalizer runs once.
+  drop(unsafe { Box::from_raw(data.cast::<T>()) });
+}
