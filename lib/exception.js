@@ -30,9 +30,11 @@ const toLength = (value) => {
 };
 const kNotFunction = 'function-typed object must be null (if nullable) or a Wasm function object';
 
-module.exports = function exceptions({
-  binding, isObject, isExportedFunction, RuntimeError, requireNew, shape, addTrapFrames,
-}) {
+const { isObject, defineInterface } = require('./webidl.js');
+
+/** Adds Tag, Exception and JSTag to the namespace under construction. */
+module.exports = function defineExceptions(ns) {
+  const { binding, isExportedFunction, RuntimeError, addTrapFrames } = ns;
   const kWrap = SymbolCtor('native');
 
   // ---------------------------------------------------------------------
@@ -84,8 +86,7 @@ module.exports = function exceptions({
       tagParameters = (tag) => tag.#parameters;
     }
   };
-  const Tag = requireNew(TagClass, 'Tag');
-  shape(TagClass, 'Tag', ['type']);
+  const Tag = defineInterface(TagClass, 'Tag', ['type']);
 
   // JSTag: the tag of JS exceptions in wasm (every Node has one inside; the
   // namespace shows it where the running Node's built-in does).
@@ -203,8 +204,7 @@ module.exports = function exceptions({
   if (builtinException && builtinException.length !== 2) {
     defineProperty(ExceptionClass, 'length', { value: builtinException.length });
   }
-  const Exception = requireNew(ExceptionClass, 'Exception');
-  shape(ExceptionClass, 'Exception', members);
+  const Exception = defineInterface(ExceptionClass, 'Exception', members);
 
   // ---------------------------------------------------------------------
   // Traps are never caught by wasm, even after they pass through JS.
@@ -227,5 +227,5 @@ module.exports = function exceptions({
   });
 
   // (trapError also for the JS string builtins' traps.)
-  return { Tag, Exception, JSTag, isTag, tagNative, trapError };
+  Object.assign(ns, { Tag, Exception, JSTag, isTag, tagNative, trapError });
 };

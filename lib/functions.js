@@ -1,0 +1,74 @@
+'use strict';
+// The JS objects native code makes for wasm values: exported functions
+// (JS API §"Exported Functions") and Wasm GC objects; and the hooks the
+// native side calls back (src/js.rs `install_hooks`).
+
+const { TypeError, WeakMap: WeakMapCtor, Proxy: ProxyCtor } = globalThis;
+const { defineProperty, freeze: ObjectFreeze, create: ObjectCreate } = Object;
+const { apply: ReflectApply } = Reflect;
+const BigIntAsIntN = BigInt.asIntN;
+
+/** Adds exported functions and GC objects to the namespace under construction. */
+module.exports = function defineFunctions(ns) {
+  const { binding } = ns;
+
+  // A JS function per wasm function, `name` its function index, `length`
+  // its arity. The closure calls the native function, and holds the
+  // store's token (in functionStores) so the JS functions the store
+  // imports stay alive.
+  const functionStores = new WeakMapCtor();
+  function makeFunction(call, store, name, arity) {
+    let f;
+    switch (arity) {
+      case 0: f = { f() { return call(); } }.f; break;
+      case 1: f = { f(a) { return call(a); } }.f; break;
+      case 2: f = { f(a, b) { return call(a, b); } }.f; break;
+      case 3: f = { f(a, b, c) { return call(a, b, c); } }.f; break;
+      case 4: f = { f(a, b, c, d) { return call(a, b, c, d); } }.f; break;
+      default:
+        f = { f(...args) { return ReflectApply(call, undefined, args); } }.f;
+        defineProperty(f, 'length', { value: arity });
+    }
+    defineProperty(f, 'name', { value: name });
+    functionStores.set(f, store);
+    return f;
+  }
+  ns.makeFunction = makeFunction;
+  ns.isExportedFunction = (value) => functionStores.has(value);
+
+  // Wasm GC and typed function references where the running Node's
+  // built-in has them (Node 22+; without a built-in, as Node 24): validate
+  // then answers as the built-in does. Before the engine is made.
+  const builtin = globalThis.WebAssembly;
+  ns.wasmGc = !(builtin && typeof builtin.validate === 'function') ||
+    builtin.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 0x5f, 1, 0x7f, 1]));
+  binding.setWasmGc(ns.wasmGc);
+  // The JS objects of Wasm GC objects, as V8's: frozen, null prototype, and
+  // every change a TypeError, in sloppy code too (a Proxy over a frozen
+  // object; reads see nothing).
+  const opaque = () => {
+    throw new TypeError('WebAssembly objects are opaque');
+  };
+  const opaqueHandler = ObjectFreeze({
+    __proto__: null, set: opaque, defineProperty: opaque, deleteProperty: opaque, setPrototypeOf: opaque,
+  });
+  // Each holds its store's token (as exported functions hold theirs), so
+  // the store lives while JS holds the object.
+  const gcObjectStores = new WeakMapCtor();
+  binding.setGcObjectFactory((token) => {
+    const object = new ProxyCtor(ObjectFreeze(ObjectCreate(null)), opaqueHandler);
+    gcObjectStores.set(object, token);
+    return object;
+  });
+
+  binding.setHooks({
+    makeFunction,
+    toBigInt64: (value) => BigIntAsIntN(64, value),
+    // "Iterable to list": GetIterator, so a non-iterable is a TypeError
+    // (Array.from would take array-likes).
+    toList: (value) => [...value],
+    CompileError: ns.CompileError,
+    LinkError: ns.LinkError,
+    RuntimeError: ns.RuntimeError,
+  });
+};
