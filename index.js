@@ -14,7 +14,7 @@ binding.setMaxBufferLength(require('node:buffer').constants.MAX_LENGTH);
 
 // Sweeps of unreachable memories sometimes must know, with no user code in
 // between, whether a buffer they stopped holding is still reachable (see
-// src/reclaim.rs): they call this to run a full garbage collection. The V8
+// src/memory/reclaim.rs): they call this to run a full garbage collection. The V8
 // flag is set only for the moment it takes to make the function.
 let gcFunction;
 binding.setCollector(function collect() {

@@ -1,5 +1,5 @@
 'use strict';
-// The persistent compiled-code cache (src/cache.rs), in child processes that
+// The persistent compiled-code cache (src/runtime/cache.rs), in child processes that
 // each get their own WASM_MEMORY_RS_CACHE directory. Hits and misses are
 // proven by the addon's own counters (binding.cacheStats(): hits, misses,
 // stores, rejected, evicted), never by timing.

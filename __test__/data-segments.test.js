@@ -1,11 +1,11 @@
 'use strict';
-// Data segments reach our memories (src/mapping.rs) as they reach V8's:
+// Data segments reach our memories (src/memory/mapping.rs) as they reach V8's:
 // each scenario runs on the built-in and on ours and must give the same
 // results, error classes and memory bytes; where the built-in lacks the
 // feature (memory64 before Node 24), against a model of the spec instead.
 //
 // Modules with 64 or more active segments that cannot trap are compiled
-// with their segments merged (src/data_init.rs); the generated modules
+// with their segments merged (src/runtime/data_init.rs); the generated modules
 // below exercise both that path and the per-segment one.
 const { test } = require('node:test');
 const assert = require('node:assert');

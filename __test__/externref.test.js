@@ -3,7 +3,7 @@
 // parameters and results, JS import parameters and results, globals and
 // tables (from JS and from wasm), with the spec's null/undefined rules and
 // identity; run on the built-in first and then on ours. Then, for ours, how
-// long the JS values wasm holds live (src/value.rs: a slot in the store
+// long the JS values wasm holds live (src/runtime/value.rs: a slot in the store
 // token's `values` array, freed by wasmtime's collector).
 const { describe, test: plainTest } = require('node:test');
 const assert = require('node:assert');

@@ -1,6 +1,6 @@
 'use strict';
 // require('wasm-memory-rs/sandbox'): time and fuel limits per call, caps for
-// the whole sandbox (src/sandbox.rs, lib/sandbox.js). The built-in has no
+// the whole sandbox (src/api/sandbox.rs, lib/sandbox.js). The built-in has no
 // equivalent, so these run on ours only.
 const test = require('node:test');
 const assert = require('node:assert');

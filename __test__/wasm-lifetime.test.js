@@ -1,5 +1,5 @@
 'use strict';
-// Lifetime of stores (src/store.rs): nothing reachable is freed, nothing
+// Lifetime of stores (src/runtime/store.rs): nothing reachable is freed, nothing
 // unreachable stays. Run with --expose-gc (npm test does).
 //
 // Node-API finalizers run only when the event loop turns, so "collected"
@@ -27,7 +27,7 @@ async function turns(n = 6) {
   gc();
 }
 
-/** [reservedBytes, mappings] of the address-space budget (src/mapping.rs). */
+/** [reservedBytes, mappings] of the address-space budget (src/memory/mapping.rs). */
 function use() {
   const [reserved, , mappings] = binding.budgetUse();
   return { reserved, mappings };

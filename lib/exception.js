@@ -1,7 +1,7 @@
 'use strict';
 // Exception handling (WebAssembly/exception-handling, JS API): Tag,
 // Exception and JSTag. The shim checks and converts as WebIDL and the spec
-// say; src/tag.rs and src/exception.rs carry exceptions across the
+// say; src/api/tag.rs and src/runtime/exception.rs carry exceptions across the
 // boundary (a JS throw into wasm as a wasm exception, a wasm exception out
 // to JS as its `Exception` object or, for JSTag, the JS value itself).
 //
@@ -48,7 +48,7 @@ module.exports = function defineExceptions(ns) {
     constructor(type) {
       const context = 'WebAssembly.Tag()';
       if (type === kWrap) {
-        // A tag a module defines (src/tag.rs `to_js`), or JSTag.
+        // A tag a module defines (src/api/tag.rs `to_js`), or JSTag.
         this.#native = arguments[1];
         this.#parameters = ObjectFreeze(this.#native.parameters());
       } else {
@@ -121,7 +121,7 @@ module.exports = function defineExceptions(ns) {
     constructor(exceptionTag, payload) {
       const context = 'WebAssembly.Exception()';
       if (exceptionTag === kWrap) {
-        // From wasm (src/exception.rs): already converted.
+        // From wasm (src/runtime/exception.rs): already converted.
         this.#tag = arguments[1];
         this.#payload = arguments[2];
         return;

@@ -1,5 +1,5 @@
 'use strict';
-// Wasm frames in Error.stack. src/backtrace.rs formats them as V8 does
+// Wasm frames in Error.stack. src/runtime/backtrace.rs formats them as V8 does
 // (`    at name (wasm://wasm/<hash>:wasm-function[<index>]:0x<offset>)`);
 // this splices them into the JS stack where V8 has them: in place of the
 // frame of the exported function's closure (makeFunction in namespace.js),

@@ -95,7 +95,7 @@ module.exports = function defineMemory(ns) {
     #maximum;
     #shared = false;
 
-    /** The store token (src/instance.rs) once the memory is bound to one. */
+    /** The store token (src/api/instance.rs) once the memory is bound to one. */
     #store = null;
 
     constructor(descriptor) {

@@ -3,7 +3,7 @@
 // complete namespace of its own (its own classes and error classes, so
 // `instanceof` works within it) whose stores run under the options: a
 // timeout and fuel per call from JS into wasm, and caps on the memory,
-// table elements and instances of the whole sandbox (src/sandbox.rs).
+// table elements and instances of the whole sandbox (src/api/sandbox.rs).
 //
 // The namespace is built by the very code that builds the main one:
 // index.js is evaluated again as a module of its own, given a binding whose

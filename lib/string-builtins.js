@@ -4,7 +4,7 @@
 // module's imports of them. wasmtime has no JS strings, so each is a JS
 // function called through the import path; each traps (a RuntimeError wasm
 // cannot catch) where the proposal says, with V8's message. The import
-// types are checked when the module is compiled (src/string_builtins.rs).
+// types are checked when the module is compiled (src/runtime/string_builtins.rs).
 
 const { String: StringCtor, Array: ArrayCtor } = globalThis;
 const StringFromCharCode = StringCtor.fromCharCode;

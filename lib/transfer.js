@@ -18,7 +18,7 @@
 //   const memory = deserialize(data.memory);   // the same bytes (shared)
 //
 // A serialized value is a small plain object naming the compiled code or
-// the shared memory in a process-wide registry (src/transfer.rs); it works
+// the shared memory in a process-wide registry (src/api/transfer.rs); it works
 // in any thread of the process, any number of times, until `release`.
 // Nothing is compiled again, and a shared memory is the same memory, as
 // with V8's. Non-shared memories cannot cross (their bytes belong to one

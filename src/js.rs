@@ -13,7 +13,7 @@ use napi::{sys, Env, JsValue};
 use napi_derive::napi;
 
 use crate::error::type_error;
-use crate::reclaim::Ref;
+use crate::memory::reclaim::Ref;
 
 /// A JS exception is pending on the env.
 #[derive(Debug)]
@@ -75,7 +75,7 @@ pub fn install_hooks<H: Default>(
   sandboxes: &RefCell<std::collections::HashMap<u64, H>>,
   new: H,
 ) -> H {
-  match crate::sandbox::current_id() {
+  match crate::api::sandbox::current_id() {
     0 => main.replace(new),
     id => sandboxes.borrow_mut().insert(id, new).unwrap_or_default(),
   }
@@ -126,7 +126,7 @@ fn hook(env: &Env, which: Hook) -> JsResult<sys::napi_value> {
     r.get(env)
   };
   // The hooks of the namespace entered now (sandbox.rs).
-  let id = crate::sandbox::current_id();
+  let id = crate::api::sandbox::current_id();
   let value = if id == 0 {
     HOOKS.with(|h| pick(&h.borrow()))
   } else {

@@ -29,7 +29,7 @@ pub struct NativeModule {
   pub(crate) export_indices: Vec<u32>,
   custom_sections: Vec<(String, Vec<u8>)>,
   /// What wasm frames in `Error.stack` need of the bytes (backtrace.rs).
-  pub(crate) frames: std::sync::Arc<crate::backtrace::ModuleFrames>,
+  pub(crate) frames: std::sync::Arc<crate::runtime::backtrace::ModuleFrames>,
 }
 
 /// Compiles (or loads from the cache: cache.rs) and reads `bytes`; the
@@ -38,18 +38,18 @@ fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<NativeModule, Stri
   if let Some(offset) = unsupported_shared_memory(bytes) {
     return Err(shared_memory_reason(offset));
   }
-  let module = crate::cache::load_or_compile(engine, bytes, || {
+  let module = crate::runtime::cache::load_or_compile(engine, bytes, || {
     // Data segments merged (data_init.rs) where that pays; an invalid
     // module is reported on its own bytes, not on the rewrite.
-    let plain = |bytes: &[u8]| match crate::data_init::merge_data_segments(bytes) {
+    let plain = |bytes: &[u8]| match crate::runtime::data_init::merge_data_segments(bytes) {
       Some(merged) => Module::new(engine, &merged).or_else(|_| Module::new(engine, bytes)),
       None => Module::new(engine, bytes),
     };
     match plain(bytes) {
       Ok(module) => Ok(module),
-      // Legacy exception handling: rewritten, then compiled (src/legacy.rs).
-      Err(e) if crate::legacy::is_legacy_error(&format!("{e:#}")) => {
-        let rewritten = crate::legacy::translate(bytes).map_err(|_| format!("{e:#}"))?;
+      // Legacy exception handling: rewritten, then compiled (src/runtime/legacy.rs).
+      Err(e) if crate::runtime::legacy::is_legacy_error(&format!("{e:#}")) => {
+        let rewritten = crate::runtime::legacy::translate(bytes).map_err(|_| format!("{e:#}"))?;
         plain(&rewritten).map_err(|e| format!("{e:#}"))
       }
       Err(e) => Err(format!("{e:#}")),
@@ -76,7 +76,7 @@ fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<NativeModule, Stri
     module,
     export_indices,
     custom_sections,
-    frames: crate::backtrace::ModuleFrames::new(bytes),
+    frames: crate::runtime::backtrace::ModuleFrames::new(bytes),
   })
 }
 
@@ -87,7 +87,7 @@ fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<NativeModule, Stri
 /// module (or use a feature this build lacks).
 #[napi]
 pub fn compile_module(env: Env, bytes: Uint8Array) -> napi::Result<NativeModule> {
-  let engine = crate::sandbox::current_engine().map_err(|e| crate::error::error(&env, e))?;
+  let engine = crate::api::sandbox::current_engine().map_err(|e| crate::error::error(&env, e))?;
   compile(engine, &bytes).map_err(|e| {
     let _ = js::throw_class(
       &env,
@@ -135,7 +135,7 @@ impl Task for CompileTask {
 pub fn compile_module_async(bytes: Uint8Array) -> AsyncTask<CompileTask> {
   AsyncTask::new(CompileTask {
     bytes: bytes.to_vec(),
-    engine: crate::sandbox::current_engine(),
+    engine: crate::api::sandbox::current_engine(),
   })
 }
 
@@ -150,7 +150,7 @@ fn pending() -> napi::Error {
 /// `validate` says no: feature detection (a `validate` probe) then picks a
 /// build without threads, as it must.
 fn unsupported_shared_memory(bytes: &[u8]) -> Option<usize> {
-  if crate::memory::shared_supported() {
+  if crate::memory::buffer::shared_supported() {
     return None;
   }
   for payload in Parser::new(0).parse_all(bytes) {
@@ -189,7 +189,7 @@ fn shared_memory_reason(offset: usize) -> String {
 /// True if `bytes` are a valid module for this build.
 #[napi]
 pub fn validate_module(bytes: Uint8Array) -> bool {
-  let Ok(engine) = crate::engine::engine() else {
+  let Ok(engine) = crate::runtime::engine::engine() else {
     return false;
   };
   if unsupported_shared_memory(&bytes).is_some() {
@@ -197,8 +197,10 @@ pub fn validate_module(bytes: Uint8Array) -> bool {
   }
   match Module::validate(engine, &bytes) {
     Ok(()) => true,
-    Err(e) if crate::legacy::is_legacy_error(&format!("{e:#}")) => crate::legacy::translate(&bytes)
-      .is_ok_and(|rewritten| Module::validate(engine, &rewritten).is_ok()),
+    Err(e) if crate::runtime::legacy::is_legacy_error(&format!("{e:#}")) => {
+      crate::runtime::legacy::translate(&bytes)
+        .is_ok_and(|rewritten| Module::validate(engine, &rewritten).is_ok())
+    }
     Err(_) => false,
   }
 }

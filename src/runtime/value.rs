@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use napi::{sys, Env};
 use wasmtime::{AnyRef, ExternRef, HeapType, OwnedRooted, StoreContextMut, Val, ValType, I31};
 
-use crate::func;
 use crate::js::{self, Hook, JsResult, Pending};
-use crate::reclaim::Ref;
-use crate::store::{Data, StoreCell};
+use crate::memory::reclaim::Ref;
+use crate::runtime::func;
+use crate::runtime::store::{Data, StoreCell};
 
 /// A value converted from JS, ready to enter the store: numbers and
 /// funcrefs as wasmtime values; an externref as the slot that holds its JS
@@ -113,7 +113,7 @@ fn any_out(
       return Ok(Out::Extern(Some(slot.index)));
     }
   }
-  Ok(Out::Gc(crate::gc::entry(ctx, any)?))
+  Ok(Out::Gc(crate::runtime::gc::entry(ctx, any)?))
 }
 
 /// The host data of each externref: the index of its JS value in the
@@ -142,7 +142,7 @@ fn values(env: &Env, cell: &Rc<StoreCell>) -> JsResult<sys::napi_value> {
   if let Some(list) = known {
     return Ok(list);
   }
-  let token = crate::instance::ensure_token(env, cell).map_err(|_| Pending)?;
+  let token = crate::api::instance::ensure_token(env, cell).map_err(|_| Pending)?;
   let mut list = ptr::null_mut();
   // SAFETY: `token` is a live object; the key is a NUL-terminated string.
   let status =
@@ -268,7 +268,7 @@ pub fn to_wasm(env: &Env, cell: &Rc<StoreCell>, v: sys::napi_value, ty: &ValType
       // A GC object of this store goes in as itself (`extern.convert_any`),
       // so that `any.convert_extern` gives it back to wasm; one of another
       // store as any JS value would (it comes back out as itself).
-      if let Some((owner, root)) = crate::gc::object_of(env, v) {
+      if let Some((owner, root)) = crate::runtime::gc::object_of(env, v) {
         if Rc::ptr_eq(&owner, cell) {
           return Ok(Arg::Gc(root, true));
         }
@@ -309,7 +309,7 @@ fn any_to_wasm(
     }
     return Ok(Arg::Val(Val::AnyRef(None)));
   }
-  if let Some(root) = crate::gc::from_js(env, cell, v)? {
+  if let Some(root) = crate::runtime::gc::from_js(env, cell, v)? {
     let fits = cell
       .with(|ctx| root.matches_ty(&*ctx, heap))
       .map_err(|e| js::throw(env, &e))?
@@ -376,7 +376,7 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, val: &Out) -> JsResult<sys::napi_v
     Out::Val(v) => v,
     Out::Extern(None) => return Ok(js::null(env)),
     Out::Extern(Some(index)) => return slot_value(env, cell, *index),
-    Out::Gc(index) => return crate::gc::to_js(env, cell, *index),
+    Out::Gc(index) => return crate::runtime::gc::to_js(env, cell, *index),
     Out::Opaque => {
       return Err(js::throw_type(
         env,

@@ -14,7 +14,7 @@ use wasmtime::{
   Val, ValType,
 };
 
-use crate::module::NativeModule;
+use crate::api::module::NativeModule;
 
 /// The module name of the JS string builtins.
 const JS_STRING: &str = "wasm:js-string";
@@ -101,7 +101,7 @@ pub fn check_builtin_imports(
 /// (not such an array, or the range not inside it).
 #[napi]
 pub fn char_codes_of(env: Env, array: Unknown, start: u32, end: u32) -> Option<Vec<u32>> {
-  let (cell, root) = crate::gc::object_of(&env, array.raw())?;
+  let (cell, root) = crate::runtime::gc::object_of(&env, array.raw())?;
   cell
     .with(|ctx| -> Option<Vec<u32>> {
       let any = root.to_rooted(&mut *ctx);
@@ -128,7 +128,7 @@ pub fn char_codes_of(env: Env, array: Unknown, start: u32, end: u32) -> Option<V
 /// where it traps (not an `(array (mut i16))`, or the codes do not fit).
 #[napi]
 pub fn set_char_codes(env: Env, array: Unknown, start: u32, codes: Vec<u32>) -> bool {
-  let Some((cell, root)) = crate::gc::object_of(&env, array.raw()) else {
+  let Some((cell, root)) = crate::runtime::gc::object_of(&env, array.raw()) else {
     return false;
   };
   cell

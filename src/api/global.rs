@@ -10,10 +10,10 @@ use napi_derive::napi;
 use wasmtime::{Global, GlobalType, Mutability, ValType};
 
 use crate::error::type_error;
-use crate::func;
 use crate::js::{self, JsResult};
-use crate::store::StoreCell;
-use crate::value;
+use crate::runtime::func;
+use crate::runtime::store::StoreCell;
+use crate::runtime::value;
 
 pub(crate) struct GlobalState {
   pub cell: Rc<StoreCell>,
@@ -52,7 +52,7 @@ pub fn val_type(name: &str) -> Option<ValType> {
 pub(crate) fn store_of(env: &Env, value: &Unknown) -> Option<Rc<StoreCell>> {
   func::unwrap(env, value.raw())
     .map(|e| e.cell.clone())
-    .or_else(|| crate::gc::store_of(env, value.raw()))
+    .or_else(|| crate::runtime::gc::store_of(env, value.raw()))
 }
 
 /// Creates a global of type `value_type`, mutable or not, holding `value`
@@ -184,7 +184,7 @@ impl NativeGlobal {
   /// The `NativeStore` token of the store this global is bound to.
   #[napi]
   pub fn token<'env>(&self, env: &'env Env) -> napi::Result<Option<Unknown<'env>>> {
-    crate::instance::token_of(env, &self.state.borrow().cell)
+    crate::api::instance::token_of(env, &self.state.borrow().cell)
   }
 
   /// `[value type, mutable]`.

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use wasmtime::{Config, Engine, MemoryType, Module};
 
-use crate::mapping::HostMemory;
+use crate::memory::mapping::HostMemory;
 
 /// How linear memories are laid out, chosen once per process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl Memories {
     match std::env::var("WASM_MEMORY_RS_MEMORY").as_deref() {
       Ok("compact") => Memories::Compact,
       Ok("guard") => Memories::Guard,
-      _ if crate::mapping::address_space_limited() => Memories::Compact,
+      _ if crate::memory::budget::address_space_limited() => Memories::Compact,
       _ => Memories::Guard,
     }
   }
@@ -115,12 +115,12 @@ pub fn config(memories: Memories) -> Config {
     // references and Wasm GC (struct, array, i31): they need wasmtime's
     // `gc` feature (externrefs, exceptions and GC objects live in its GC
     // heap, collected by deferred reference counting). GC objects cross
-    // into JS as opaque objects (src/gc.rs); off where the running
+    // into JS as opaque objects (src/runtime/gc.rs); off where the running
     // Node's built-in has no Wasm GC (Node 20).
     .wasm_reference_types(true)
     .wasm_exceptions(true)
-    .wasm_function_references(crate::gc::enabled())
-    .wasm_gc(crate::gc::enabled());
+    .wasm_function_references(crate::runtime::gc::enabled())
+    .wasm_gc(crate::runtime::gc::enabled());
   config
 }
 
@@ -195,7 +195,7 @@ pub fn memory_module(engine: &Engine, ty: &MemoryType) -> Result<Module, String>
   static CACHE: OnceLock<Mutex<HashMap<Shape, Module>>> = OnceLock::new();
   // The main engine's shapes keep the plain key; other engines' get the
   // address of their (process-wide, never freed) engine configuration.
-  let other = if Engine::same(engine, crate::engine::engine()?) {
+  let other = if Engine::same(engine, crate::runtime::engine::engine()?) {
     0
   } else {
     std::ptr::from_ref(engine.config()) as usize

@@ -26,7 +26,7 @@ use std::ops::Range;
 
 use wasmparser::{DataKind, DataSectionReader, Operator, Parser, Payload, TypeRef};
 
-use crate::engine::leb128;
+use crate::runtime::engine::leb128;
 
 /// Bumped when the rewrite changes (it is part of the cache key).
 pub const VERSION: u32 = 1;

@@ -23,9 +23,9 @@ use napi_derive::napi;
 use wasmtime::{ExnRef, ExnRefPre, ExnType, Rooted, Tag, ThrownException, Val};
 
 use crate::js::{self, JsResult, Pending};
-use crate::reclaim::Ref;
-use crate::store::StoreCell;
-use crate::value::{self, Arg, Out};
+use crate::memory::reclaim::Ref;
+use crate::runtime::store::StoreCell;
+use crate::runtime::value::{self, Arg, Out};
 
 /// The shim's helpers for exceptions (strong references).
 #[derive(Default)]
@@ -103,7 +103,7 @@ pub fn call_hook(env: &Env, which: ExnHook, args: &[sys::napi_value]) -> JsResul
     .get(env)
   };
   // The hooks of the namespace entered now (sandbox.rs).
-  let id = crate::sandbox::current_id();
+  let id = crate::api::sandbox::current_id();
   let f = if id == 0 {
     HOOKS.with(|h| pick(&h.borrow()))
   } else {
@@ -135,7 +135,7 @@ pub fn throw_trap(env: &Env, message: &str, range: bool, frames: &[String]) -> P
     // SAFETY: `env` is live.
     let status = unsafe { sys::napi_get_boolean(env.raw(), range, &mut flag) };
     js::ok(env, status, "napi_get_boolean")?;
-    let frames = crate::backtrace::to_js(env, frames)?;
+    let frames = crate::runtime::backtrace::to_js(env, frames)?;
     call_hook(env, ExnHook::TrapError, &[msg, flag, frames])
   })();
   match made {
@@ -166,14 +166,14 @@ pub fn throw_into(
   let parts = call_hook(env, ExnHook::ExceptionParts, &[value])?;
   let (tag, args, is_exception) = if js::type_of(env, parts) == sys::ValueType::napi_undefined {
     // Any other JS value: JSTag, the value as payload.
-    let tag = crate::tag::js_tag(env, cell)?;
+    let tag = crate::api::tag::js_tag(env, cell)?;
     let arg = value::to_wasm(env, cell, value, &wasmtime::ValType::EXTERNREF)?;
     (tag, vec![arg], false)
   } else {
     let items = js::elements(env, parts)?;
     let native = items
       .first()
-      .and_then(|&n| crate::tag::unwrap(env, n))
+      .and_then(|&n| crate::api::tag::unwrap(env, n))
       .ok_or_else(|| js::throw(env, "exceptionParts: not a tag"))?;
     let payload = js::elements(env, items.get(1).copied().unwrap_or(parts))?;
     let tag = native.tag_in(env, cell)?;
@@ -263,7 +263,7 @@ fn escaped(env: &Env, cell: &Rc<StoreCell>) -> JsResult<sys::napi_value> {
     Escaped::Carried(out) => value::to_js(env, cell, &out),
     Escaped::Known(v) => Ok(v),
     Escaped::New(tag, payload, owned) => {
-      let tag = crate::tag::to_js(env, cell, tag)?;
+      let tag = crate::api::tag::to_js(env, cell, tag)?;
       let values = payload
         .iter()
         .map(|o| value::to_js(env, cell, o))

@@ -153,7 +153,9 @@ fn key(engine: &Engine, bytes: &[u8]) -> [u8; 32] {
   hasher.0.update(FORMAT.to_le_bytes());
   // This library's version: it rewrites modules before compiling them.
   hasher.0.update(env!("CARGO_PKG_VERSION").as_bytes());
-  hasher.0.update(crate::data_init::VERSION.to_le_bytes());
+  hasher
+    .0
+    .update(crate::runtime::data_init::VERSION.to_le_bytes());
   hasher.0.update(build_identity());
   // wasmtime's version, the Config's code-affecting settings and the target
   // (with its CPU features).

@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use napi::{sys, Env};
 
 use crate::error::{check, error, range_error};
-use crate::mapping::Mapping;
+use crate::memory::mapping::Mapping;
 
 /// The longest buffer this Node can create (`buffer.constants.MAX_LENGTH`,
 /// set by index.js; 4 GiB, Node 20's, until then). Past it Node fails, after

@@ -1,5 +1,5 @@
-//! Functions across the boundary: exported wasm functions as JS functions
-//! (the spec's "Exported Function"), and JS callables as host functions.
+//! Exported wasm functions as JS functions (the spec's "Exported
+//! Function"); JS callables as host functions are `host.rs`.
 //!
 //! An exported function is a small JS closure made by `index.js`
 //! (`makeFunction`: it carries the spec's `name` and `length` and keeps the
@@ -12,13 +12,13 @@ use std::ptr;
 use std::rc::Rc;
 
 use napi::{sys, Env};
-use wasmtime::{Caller, Func, FuncType, Trap, Val, ValRaw, ValType};
+use wasmtime::{Func, FuncType, Trap, Val, ValRaw, ValType};
 
-use crate::exception;
-use crate::js::{self, Hook, JsResult, Pending, Scope};
-use crate::reclaim::Ref;
-use crate::store::{self, Data, StoreCell};
-use crate::value::{self, Arg, Out};
+use crate::js::{self, Hook, JsResult, Pending};
+use crate::memory::reclaim::Ref;
+use crate::runtime::exception;
+use crate::runtime::store::{self, StoreCell};
+use crate::runtime::value::{self, Arg, Out};
 
 /// What an exported function's JS objects call.
 pub struct Exported {
@@ -166,7 +166,7 @@ pub fn from_js(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsRes
     exported.params.iter().cloned(),
     exported.results.iter().cloned(),
   );
-  let func = host(env, cell, value, ty)?;
+  let func = crate::runtime::host::host(env, cell, value, ty)?;
   cell
     .with(|ctx| {
       let raw = func.to_raw(&mut *ctx) as usize;
@@ -185,53 +185,6 @@ pub fn unwrap(env: &Env, value: sys::napi_value) -> Option<Rc<Exported>> {
   // SAFETY: closures tagged with TAG are wrapped with a `Box<Rc<Exported>>`
   // (to_js), which lives while `value` does.
   Some(unsafe { data.cast::<Rc<Exported>>().as_ref() }.clone())
-}
-
-/// A host function of `cell`'s store with type `ty` that calls `callable`.
-/// The store refers to `callable` weakly; its token keeps it alive.
-pub fn host(
-  env: &Env,
-  cell: &Rc<StoreCell>,
-  callable: sys::napi_value,
-  ty: FuncType,
-) -> JsResult<Func> {
-  keep(env, cell, callable)?;
-  let callee = Ref::new(env, callable, false).map_err(|_| Pending)?;
-  let results: std::sync::Arc<[ValType]> = ty.results().collect();
-  cell
-    .with(|ctx| {
-      let index = ctx.data().callables.len();
-      ctx.data_mut().callables.push(callee);
-      Func::new(
-        &mut *ctx,
-        ty,
-        move |mut caller: Caller<'_, Data>, params, out| {
-          host_call(&mut caller, index, &results, params, out)
-        },
-      )
-    })
-    .map_err(|e| js::throw(env, &e))
-}
-
-/// Keeps `value` alive as long as `cell`'s store token: pushes it on the
-/// token's `keep` array.
-fn keep(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsResult<()> {
-  let token = cell
-    .with(|ctx| ctx.data().token.get(env))
-    .map_err(|e| js::throw(env, &e))?
-    .ok_or_else(|| js::throw(env, "the store's token was collected"))?;
-  let mut list = ptr::null_mut();
-  // SAFETY: `token` is a live object; the key is a NUL-terminated string.
-  let status =
-    unsafe { sys::napi_get_named_property(env.raw(), token, c"keep".as_ptr(), &mut list) };
-  js::ok(env, status, "napi_get_named_property")?;
-  let mut len = 0;
-  // SAFETY: `list` is a live handle; Node-API checks it is an array.
-  let status = unsafe { sys::napi_get_array_length(env.raw(), list, &mut len) };
-  js::ok(env, status, "napi_get_array_length")?;
-  // SAFETY: `list` is a live array handle.
-  let status = unsafe { sys::napi_set_element(env.raw(), list, len, value) };
-  js::ok(env, status, "napi_set_element")
 }
 
 /// How an exported function is called from JS. A panic must not unwind
@@ -300,7 +253,7 @@ unsafe fn call_export_inner(
 }
 
 /// Arguments and results held on the stack up to this many.
-const INLINE: usize = 8;
+pub(crate) const INLINE: usize = 8;
 
 /// Calls an exported function: the spec's "call an Exported Function".
 fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sys::napi_value> {
@@ -336,7 +289,7 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
   let mut results = [Out::Val(Val::I32(0)); INLINE];
   let mut results_heap = Vec::new();
   // In the store's sandbox, if any, until the error is thrown (sandbox.rs).
-  let _sandbox = crate::sandbox::Scope::enter(exported.cell.sandbox.as_ref());
+  let _sandbox = crate::api::sandbox::Scope::enter(exported.cell.sandbox.as_ref());
   // The outermost call into the store forgets, when it returns, the wasm
   // exceptions met on the way (`exception::settle`): done inside this one
   // `with` when the call succeeds, so a call costs one store borrow.
@@ -345,7 +298,7 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
   let outcome = exported
     .cell
     .with(|ctx| -> wasmtime::Result<()> {
-      crate::sandbox::arm_outermost(&exported.cell, ctx);
+      crate::api::sandbox::arm_outermost(&exported.cell, ctx);
       for (slot, v) in raw.iter_mut().zip(params.iter_mut()) {
         *slot = match v.take() {
           // Numbers need no store (the common case, kept cheap).
@@ -391,7 +344,7 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
       Ok(())
     })
     .map_err(|e| js::throw(env, &e))?;
-  crate::memory::sync_grown(env);
+  crate::memory::tracked::sync_grown(env);
   if let Err(e) = outcome {
     let thrown = failure(env, &exported.cell, &e);
     exception::settle(env, &exported.cell);
@@ -419,7 +372,7 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
 }
 
 /// A number (no store needed to carry it to JS).
-fn is_number(v: &Val) -> bool {
+pub(crate) fn is_number(v: &Val) -> bool {
   matches!(v, Val::I32(_) | Val::I64(_) | Val::F32(_) | Val::F64(_))
 }
 
@@ -446,7 +399,7 @@ pub fn failure(env: &Env, cell: &Rc<StoreCell>, e: &wasmtime::Error) -> Pending 
   }
   // Trap errors are marked so that wasm never catches them, even after
   // they pass through JS.
-  let frames = crate::backtrace::of_error(cell, e);
+  let frames = crate::runtime::backtrace::of_error(cell, e);
   match e.downcast_ref::<Trap>() {
     Some(Trap::StackOverflow) => {
       exception::throw_trap(env, "Maximum call stack size exceeded", true, &frames)
@@ -454,7 +407,7 @@ pub fn failure(env: &Env, cell: &Rc<StoreCell>, e: &wasmtime::Error) -> Pending 
     // A sandbox's time or fuel ran out (sandbox.rs).
     Some(trap @ (Trap::Interrupt | Trap::OutOfFuel)) => exception::throw_trap(
       env,
-      &crate::sandbox::limit_message(cell, *trap),
+      &crate::api::sandbox::limit_message(cell, *trap),
       false,
       &frames,
     ),
@@ -478,160 +431,4 @@ fn trap_message(trap: Trap) -> &'static str {
     Trap::NullReference => "dereferencing a null pointer",
     _ => "wasm trap",
   }
-}
-
-/// The body of every host function: calls the JS callable with the
-/// arguments as JS values and converts what it returns. A JS exception
-/// becomes a wasm exception (`exception.rs`); a trap's error (and one that
-/// cannot be carried) is stashed in the store and rethrown unchanged when
-/// the wasm call returns, wasm unwinding as from a trap.
-fn host_call(
-  caller: &mut Caller<'_, Data>,
-  index: usize,
-  types: &[ValType],
-  params: &[Val],
-  results: &mut [Val],
-) -> wasmtime::Result<()> {
-  let env = caller.data().env();
-  let Some(cell) = caller.data().cell() else {
-    return Err(wasmtime::Error::msg("the store is being dropped"));
-  };
-  StoreCell::enter(&cell, caller, || {
-    // JS may read `buffer` of a memory that wasm just grew.
-    crate::memory::sync_grown(&env);
-    let scope = Scope::open(&env);
-    match call_js(&env, &cell, index, types, params, results) {
-      Ok(()) => Ok(()),
-      Err(Pending) => {
-        let mut thrown = js::take_exception(&env);
-        if let Some(value) = thrown {
-          crate::backtrace::annotate(&env, &cell, value);
-          if !exception::is_uncatchable(&env, value) {
-            match exception::throw_into(&env, &cell, value) {
-              Ok(error) => {
-                drop(scope);
-                return Err(error);
-              }
-              Err(Pending) => thrown = js::take_exception(&env),
-            }
-          }
-        }
-        let held = thrown.and_then(|e| js::array(&env, &[e]).ok());
-        if let Some(holder) = held {
-          if let Ok(r) = Ref::new(&env, holder, true) {
-            let _ = cell.with(|ctx| {
-              if let Some(mut old) = ctx.data_mut().pending.replace(r) {
-                old.clear(&env);
-              }
-            });
-          }
-        }
-        drop(scope);
-        Err(wasmtime::Error::msg("a JavaScript import threw"))
-      }
-    }
-  })
-}
-
-fn call_js(
-  env: &Env,
-  cell: &Rc<StoreCell>,
-  index: usize,
-  types: &[ValType],
-  params: &[Val],
-  results: &mut [Val],
-) -> JsResult<()> {
-  // A v128 result: a TypeError before the JS function runs ("run a host
-  // function", step 2; a v128 parameter fails in its conversion below,
-  // before the call too).
-  if types.iter().any(|t| matches!(t, ValType::V128)) {
-    return Err(js::throw_type(
-      env,
-      "type incompatibility when transforming from/to JS",
-    ));
-  }
-  let callee = cell
-    .with(|ctx| ctx.data().callables[index].get(env))
-    .map_err(|e| js::throw(env, &e))?
-    .ok_or_else(|| js::throw(env, "an imported function was collected"))?;
-  // Numbers need no store and no allocation (the common case).
-  let mut inline = [ptr::null_mut(); INLINE];
-  let args: Vec<sys::napi_value>;
-  let args: &[sys::napi_value] = if params.len() <= INLINE && params.iter().all(is_number) {
-    for (slot, v) in inline.iter_mut().zip(params) {
-      *slot = value::to_js(env, cell, &Out::Val(*v))?;
-    }
-    &inline[..params.len()]
-  } else {
-    let outs = cell
-      .with(|ctx| {
-        params
-          .iter()
-          .map(|v| value::out(ctx, v))
-          .collect::<wasmtime::Result<Vec<_>>>()
-      })
-      .map_err(|e| js::throw(env, &e))?
-      .map_err(|e| js::throw(env, &format!("{e:#}")))?;
-    args = outs
-      .iter()
-      .map(|v| value::to_js(env, cell, v))
-      .collect::<JsResult<Vec<_>>>()?;
-    &args
-  };
-  let ret = {
-    // The import runs outside any sandbox (a sandbox's shim enters its
-    // own); its arguments were made and its results are read in this one.
-    let _main = crate::sandbox::Scope::enter(None);
-    js::call(env, callee, args)?
-  };
-  if let ([slot], [ty]) = (&mut *results, types) {
-    if let Some(Arg::Val(v)) = matches!(
-      ty,
-      ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64
-    )
-    .then(|| value::to_wasm(env, cell, ret, ty))
-    .transpose()?
-    {
-      // A number needs no store.
-      *slot = v;
-      return Ok(());
-    }
-  }
-  let mut converted = Vec::with_capacity(results.len());
-  match results.len() {
-    0 => {}
-    1 => converted.push(value::to_wasm(env, cell, ret, &types[0])?),
-    n => {
-      let list = js::call_hook(env, Hook::ToList, &[ret])?;
-      let items = js::elements(env, list)?;
-      if items.len() != n {
-        return Err(js::throw_type(
-          env,
-          &format!(
-            "multi-return length mismatch: expected {n} values, got {}",
-            items.len()
-          ),
-        ));
-      }
-      for (ty, item) in types.iter().zip(items) {
-        converted.push(value::to_wasm(env, cell, item, ty)?);
-      }
-    }
-  }
-  // Externrefs are allocated in the import's own root scope (wasmtime's,
-  // around this host function), so that they outlive `with` until wasm
-  // has them.
-  let vals = cell
-    .with_unscoped(|ctx| {
-      converted
-        .into_iter()
-        .map(|a| a.into_val(ctx))
-        .collect::<wasmtime::Result<Vec<_>>>()
-    })
-    .map_err(|e| js::throw(env, &e))?
-    .map_err(|e| js::throw(env, &format!("{e:#}")))?;
-  for (slot, v) in results.iter_mut().zip(vals) {
-    *slot = v;
-  }
-  Ok(())
 }

@@ -10,11 +10,11 @@ use napi::{Env, JsValue};
 use napi_derive::napi;
 use wasmtime::{Ref, RefType, Table, TableType, Val, ValType};
 
+use crate::api::global::store_of;
 use crate::error::{range_error, type_error, whole};
-use crate::global::store_of;
 use crate::js::{self, JsResult};
-use crate::store::StoreCell;
-use crate::value::{self, Arg};
+use crate::runtime::store::StoreCell;
+use crate::runtime::value::{self, Arg};
 
 /// The most elements a table may have (V8's limit, so that programs
 /// behave alike).
@@ -50,7 +50,7 @@ pub fn create_table(
   address64: Option<bool>,
 ) -> napi::Result<NativeTable> {
   let address64 = address64 == Some(true);
-  let element_type = match crate::global::val_type(&element) {
+  let element_type = match crate::api::global::val_type(&element) {
     Some(ValType::Ref(r)) => r,
     _ => {
       return Err(type_error(
@@ -137,7 +137,7 @@ fn as_ref(val: Val) -> wasmtime::Result<Ref> {
 
 /// The JS API name of a table's element type (for messages).
 fn element_name(ty: &RefType) -> &'static str {
-  crate::global::ref_type_name(ty.heap_type())
+  crate::api::global::ref_type_name(ty.heap_type())
 }
 
 impl NativeTable {
@@ -358,7 +358,7 @@ impl NativeTable {
   /// The `NativeStore` token of the store this table is bound to.
   #[napi]
   pub fn token<'env>(&self, env: &'env Env) -> napi::Result<Option<Unknown<'env>>> {
-    crate::instance::token_of(env, &self.state.borrow().cell)
+    crate::api::instance::token_of(env, &self.state.borrow().cell)
   }
 }
 

@@ -31,8 +31,8 @@ use wasmparser::{Parser, Payload};
 use wasmtime::{AsContext, Module, WasmBacktrace};
 
 use crate::js::{self, JsResult};
-use crate::reclaim::Ref;
-use crate::store::{Data, StoreCell};
+use crate::memory::reclaim::Ref;
+use crate::runtime::store::{Data, StoreCell};
 
 /// What frames need of a module's original bytes.
 #[derive(Debug, Default)]

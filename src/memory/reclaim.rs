@@ -152,7 +152,7 @@ pub fn track(env: &Env, entry: Entry, bytes: usize) {
     r.entries.len() >= r.sweep_at_count
       || r.bytes_since_sweep >= r.sweep_at_bytes
       // Short of address space (ulimit -v): garbage holds reservations.
-      || (r.created_since_sweep >= PRESSURE_SWEEP_COUNT && crate::mapping::under_pressure())
+      || (r.created_since_sweep >= PRESSURE_SWEEP_COUNT && crate::memory::budget::under_pressure())
   });
   // Right after a collection is when a sweep finds the most to free (and
   // the recycling pool catches it before it piles up).

@@ -13,8 +13,8 @@ use wasmtime::{FuncType, Tag, TagType, ValType};
 
 use crate::error::type_error;
 use crate::js::{self, JsResult, Pending};
-use crate::reclaim::Ref;
-use crate::store::StoreCell;
+use crate::memory::reclaim::Ref;
+use crate::runtime::store::StoreCell;
 
 /// The native side of one `WebAssembly.Tag`.
 #[napi]
@@ -33,7 +33,7 @@ fn param_type(name: &str) -> Option<ValType> {
   Some(match name {
     "exnref" => ValType::EXNREF,
     "externref" => ValType::EXTERNREF,
-    other => crate::global::val_type(other)?,
+    other => crate::api::global::val_type(other)?,
   })
 }
 
@@ -132,7 +132,7 @@ impl NativeTag {
       .iter()
       .map(|t| match t {
         ValType::Ref(r) if r.heap_type().is_exn() => "exnref".to_owned(),
-        other => crate::global::type_name(other),
+        other => crate::api::global::type_name(other),
       })
       .collect()
   }
@@ -176,7 +176,11 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, tag: Tag) -> JsResult<sys::napi_va
   let native = NativeTag::new(params, false);
   native.stores.borrow_mut().push((Rc::downgrade(cell), tag));
   let native = native.into_instance(env).map_err(|_| Pending)?.value;
-  let object = crate::exception::call_hook(env, crate::exception::ExnHook::MakeTag, &[native])?;
+  let object = crate::runtime::exception::call_hook(
+    env,
+    crate::runtime::exception::ExnHook::MakeTag,
+    &[native],
+  )?;
   // The shim's Tag calls `setObject` on the native; the store remembers
   // the object.
   let held = Ref::new(env, object, true).map_err(|_| Pending)?;
@@ -188,5 +192,5 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, tag: Tag) -> JsResult<sys::napi_va
 
 /// The native tag behind a JS value, if it is the native of a `Tag`.
 pub fn unwrap(env: &Env, value: sys::napi_value) -> Option<&'static NativeTag> {
-  crate::instance::class::<NativeTag>(env, value)
+  crate::api::instance::class::<NativeTag>(env, value)
 }

@@ -21,11 +21,11 @@ use napi::Env;
 use napi_derive::napi;
 use wasmtime::{Module, SharedMemory};
 
+use crate::api::memory::NativeMemory;
+use crate::api::module::NativeModule;
 use crate::error::type_error;
 use crate::js;
-use crate::mapping::Mapping;
-use crate::memory::NativeMemory;
-use crate::module::NativeModule;
+use crate::memory::mapping::Mapping;
 
 enum Entry {
   Module(NativeModule),
@@ -125,7 +125,7 @@ pub fn memory_from_handle(env: &Env, handle: f64) -> napi::Result<Unknown<'_>> {
   let Some((shared, mapping)) = parts else {
     return Err(type_error(env, format!("deserialize: {UNKNOWN}")));
   };
-  let value = js::into_napi(crate::memory::from_shared(env, shared, mapping))?;
+  let value = js::into_napi(crate::api::memory::from_shared(env, shared, mapping))?;
   // SAFETY: `value` is a live handle of this call's scope.
   Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
 }

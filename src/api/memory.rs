@@ -1,5 +1,6 @@
 //! The native half of `WebAssembly.Memory`: a wasmtime memory in a store of
-//! its own, and the external buffers that alias it (`buffer.rs`).
+//! its own (its state: `memory/tracked.rs`), and the external buffers that
+//! alias it (`memory/buffer.rs`).
 //!
 //! # Memory and safety
 //! An `ArrayBuffer` handed to JS points straight at the linear memory. That
@@ -27,254 +28,13 @@ use napi::{sys, Env};
 use napi_derive::napi;
 use wasmtime::{Extern, MemoryType, MemoryTypeBuilder, SharedMemory};
 
-use crate::buffer;
 use crate::error::{error, range_error, type_error};
 use crate::js;
-use crate::mapping::{self, Mapping, MAX_PAGES_32, MAX_PAGES_64, WASM_PAGE};
-use crate::pool::Pool;
-use crate::reclaim::{self, Reclaimable, Ref, Verdict};
-use crate::store::StoreCell;
-
-/// What a live memory owns.
-struct Live {
-  /// The store the memory lives in: a private one until an instance
-  /// imports the memory; dropping the last `Rc` frees wasmtime's state.
-  store: Rc<StoreCell>,
-  memory: Handle,
-}
-
-/// wasmtime's handle on the memory: shared memories have their own type.
-enum Handle {
-  Local(wasmtime::Memory),
-  Shared(SharedMemory),
-}
-
-impl Live {
-  // A store is busy only while wasm of it runs, and then its memories are
-  // reached through the running import (`StoreCell::with`): the fallbacks
-  // below are never taken.
-  fn ty(&self) -> MemoryType {
-    match &self.memory {
-      Handle::Local(m) => self
-        .store
-        .with(|ctx| m.ty(&*ctx))
-        .unwrap_or_else(|_| MemoryType::new(0, None)),
-      Handle::Shared(m) => m.ty(),
-    }
-  }
-
-  /// The size in pages.
-  fn size(&self) -> u64 {
-    match &self.memory {
-      Handle::Local(m) => self.store.with(|ctx| m.size(&*ctx)).unwrap_or(0),
-      Handle::Shared(m) => m.size(),
-    }
-  }
-
-  fn base(&self) -> *mut u8 {
-    match &self.memory {
-      Handle::Local(m) => self
-        .store
-        .with(|ctx| m.data_ptr(&*ctx))
-        .unwrap_or(std::ptr::null_mut()),
-      Handle::Shared(m) => m.data().as_ptr() as *mut u8,
-    }
-  }
-
-  /// Grows by `delta` pages; returns the previous size in pages.
-  fn grow(&mut self, delta: u64) -> wasmtime::Result<u64> {
-    match &self.memory {
-      Handle::Local(m) => self
-        .store
-        .with(|ctx| m.grow(&mut *ctx, delta))
-        .map_err(wasmtime::Error::msg)?,
-      Handle::Shared(m) => m.grow(delta),
-    }
-  }
-
-  fn is_shared(&self) -> bool {
-    matches!(self.memory, Handle::Shared(_))
-  }
-}
-
-/// A memory type, as the recycling pool keys it.
-#[derive(PartialEq)]
-struct Shape {
-  minimum: u64,
-  maximum: Option<u64>,
-  is_64: bool,
-  /// Never true for a parked memory (shared ones are not recycled), so a
-  /// shared request never takes a non-shared memory.
-  shared: bool,
-}
-
-impl Shape {
-  fn of(ty: &MemoryType) -> Shape {
-    Shape {
-      minimum: ty.minimum(),
-      maximum: ty.maximum(),
-      is_64: ty.is_64(),
-      shared: ty.is_shared(),
-    }
-  }
-}
-
-thread_local! {
-  /// Released memories, zeroed, waiting to be reused by a memory of the
-  /// same type and size.
-  static POOL: RefCell<Pool<Shape, (Live, Arc<Mapping>)>> = const { RefCell::new(Pool::new()) };
-}
-
-/// Frees what garbage holds (collection, sweep, parked memories): before
-/// trying an allocation that failed once more.
-pub fn free_garbage(env: &Env) {
-  mapping::forget_unclaimed();
-  reclaim::collect_and_sweep(env);
-  // After the sweep, which parks what it frees.
-  drain_pool();
-}
-
-/// Unmaps every parked memory (when the budget runs short).
-fn drain_pool() {
-  for (live, mapping) in POOL.with(|p| p.borrow_mut().drain()) {
-    drop(live);
-    // SAFETY: parked memories were unreachable when parked (see `release`)
-    // and nothing has handed them out since.
-    unsafe { mapping.release() };
-  }
-}
-
-/// A memory's state, shared by its JS wrapper and the reclaimer.
-struct Tracked {
-  live: Option<Live>,
-  mapping: Arc<Mapping>,
-  /// The `NativeMemory` JS object (weak).
-  handle: Ref,
-  /// The buffer handed out last, unless we detached it since: strong while
-  /// the `NativeMemory` lives, weak once a sweep has seen it orphaned.
-  buffer: Ref,
-  /// Some buffer was detached by someone else (a byte stream, or
-  /// `ArrayBuffer.prototype.transfer`): its bytes may live on in a buffer we
-  /// cannot see, so only the finalizers may free this memory.
-  escaped: bool,
-  /// Bytes reported to V8 with `napi_adjust_external_memory`.
-  accounted: usize,
-  /// Imported by (or defined in) an instance: its store is shared, so it is
-  /// never recycled, and released early only once its `NativeMemory` (which
-  /// the store's token keeps alive) is collected.
-  bound: bool,
-}
-
-impl Tracked {
-  /// The current buffer if it is still attached; notes a foreign detach.
-  fn attached_buffer(&mut self, env: &Env) -> Option<sys::napi_value> {
-    let value = self.buffer.get(env)?;
-    if buffer::is_detached(env, value) {
-      self.escaped = true;
-      self.buffer.clear(env);
-      return None;
-    }
-    Some(value)
-  }
-
-  /// After a grow (the old buffer detached): forgets the buffer, so that
-  /// the next `buffer` makes one of the new size, and accounts the new
-  /// size. Returns the bytes gained.
-  fn forget_buffer(&mut self, env: &Env) -> usize {
-    self.buffer.clear(env);
-    let before = self.accounted;
-    self.account(env);
-    self.accounted.saturating_sub(before)
-  }
-
-  fn account(&mut self, env: &Env) {
-    let now = self.mapping.accessible();
-    let change = now as i64 - self.accounted as i64;
-    if change != 0 {
-      reclaim::adjust_external_memory(env, change);
-    }
-    self.accounted = now;
-  }
-}
-
-impl Reclaimable for Tracked {
-  fn released(&self) -> bool {
-    self.live.is_none()
-  }
-
-  fn check(&mut self, env: &Env) -> Verdict {
-    if self.escaped || self.handle.get(env).is_some() {
-      return Verdict::Live;
-    }
-    // The `Memory` is gone. We held its last buffer until now, so we can
-    // still see whether anyone detached (and so maybe moved) it.
-    if self.attached_buffer(env).is_some() {
-      self.buffer.weaken(env);
-      return Verdict::Confirm;
-    }
-    if self.escaped {
-      // Detached by someone else: its bytes may live on elsewhere.
-      self.retire(env);
-      return Verdict::Live;
-    }
-    Verdict::Unreachable
-  }
-
-  fn confirmed(&mut self, env: &Env) -> bool {
-    self.buffer.get(env).is_none()
-  }
-
-  fn release(&mut self, env: &Env) {
-    let live = self.live.take();
-    self.retire(env);
-    // From here on, no JS object can reach the bytes: the `NativeMemory` was
-    // collected; its last buffer was attached when we let go of it and a
-    // collection with no user code in between freed it (or there was none);
-    // older buffers were detached by us. The finalizers that still hold the
-    // `Arc` never touch the bytes. A bound memory's store is unreachable too:
-    // every JS object that can enter it holds the store's token, and the
-    // token holds the `Memory` (index.js), which is gone; the store may
-    // linger until finalizers run, but nothing can run wasm in it.
-    if let Some(live) = live.filter(|_| !self.bound) {
-      let ty = live.ty();
-      // Reusable only at its initial size: wasm memories never shrink.
-      // SAFETY: unreachable, as above.
-      // Not when address space is short: parked memories keep their
-      // reservations.
-      if !live.is_shared()
-        && live.size() == ty.minimum()
-        && !mapping::under_pressure()
-        && unsafe { self.mapping.zero() }.is_ok()
-      {
-        let bytes = self.mapping.accessible();
-        let parked = (live, self.mapping.clone());
-        if POOL
-          .with(|p| p.borrow_mut().put(Shape::of(&ty), parked, bytes))
-          .is_none()
-        {
-          return;
-        }
-      }
-    }
-    // SAFETY: unreachable, as above; a private store is gone, a bound one
-    // can no longer run.
-    unsafe { self.mapping.release() };
-  }
-
-  /// Drops the store and the references; the bytes stay until the last
-  /// buffer's finalizer drops the last `Arc<Mapping>`.
-  fn retire(&mut self, env: &Env) {
-    self.live = None;
-    self.handle.clear(env);
-    self.buffer.clear(env);
-    let accounted = std::mem::take(&mut self.accounted);
-    reclaim::adjust_external_memory(env, -(accounted as i64));
-  }
-
-  fn bytes(&self) -> usize {
-    self.accounted
-  }
-}
+use crate::memory::buffer;
+use crate::memory::mapping::{self, Mapping, MAX_PAGES_32, MAX_PAGES_64, WASM_PAGE};
+use crate::memory::reclaim::{self, Reclaimable, Ref};
+use crate::memory::tracked::{self, free_garbage, Handle, Live, Tracked};
+use crate::runtime::store::StoreCell;
 
 /// Checks that `value` is a whole number of pages in `0..=limit`.
 fn pages(env: &Env, what: &str, value: f64, limit: u64) -> napi::Result<u64> {
@@ -336,7 +96,7 @@ pub fn create_memory<'env>(
   let ty = builder
     .build()
     .map_err(|e| range_error(env, format!("{e:#}")))?;
-  let recycled = POOL.with(|p| p.borrow_mut().take(&Shape::of(&ty)));
+  let recycled = tracked::take_parked(&ty);
   let (live, mapping) = match recycled {
     Some(parked) => parked,
     None => instantiate(env, &ty)?,
@@ -375,7 +135,7 @@ fn new_native<'env>(
     t.account(env);
   }
   if bound {
-    BOUND.with(|b| b.borrow_mut().insert(&tracked));
+    tracked::track_bound(&tracked);
   }
   reclaim::track(env, tracked, bytes);
   Ok(instance)
@@ -386,65 +146,12 @@ const SHARED_UNSUPPORTED: &str = "WebAssembly.Memory(): shared memories need a N
   Node-API can create a SharedArrayBuffer over native memory \
   (node_api_create_external_sharedarraybuffer: Node 22.23+, 24.21+); this one cannot";
 
-/// Records the longest ArrayBuffer this Node can create
-/// (`buffer.constants.MAX_LENGTH`): longer memories get a RangeError from
-/// `buffer`, never a truncated buffer.
-#[napi]
-pub fn set_max_buffer_length(bytes: f64) {
-  if bytes.is_finite() && bytes >= 0.0 {
-    buffer::set_max_length(bytes as usize);
-  }
-}
-
-/// The address-space budget: `[reserved, budget, mappings, mapping budget]`
-/// (for tests and the benchmark).
-#[napi]
-pub fn budget_use() -> Vec<f64> {
-  let (reserved, bytes, maps, max_maps) = mapping::budget_use();
-  vec![reserved as f64, bytes as f64, maps as f64, max_maps as f64]
-}
-
-/// The memory layout of this process: `"guard"` or `"compact"` (engine.rs).
-#[napi]
-pub fn memory_layout() -> &'static str {
-  crate::engine::memories().name()
-}
-
-/// Reads an inaccessible page: a real SIGSEGV in native code that is not
-/// wasm, which the signal handlers must not swallow (signals.test.js).
-#[napi]
-pub fn fault_for_test() -> u8 {
-  // SAFETY: a fresh anonymous PROT_NONE page, mapped only to be read.
-  let page = unsafe {
-    libc::mmap(
-      std::ptr::null_mut(),
-      mapping::host_page(),
-      libc::PROT_NONE,
-      libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-      -1,
-      0,
-    )
-  };
-  if page == libc::MAP_FAILED {
-    return 0;
-  }
-  // SAFETY: the pointer is non-null, aligned and mapped; the read faults on
-  // purpose and the process dies of SIGSEGV before it returns.
-  unsafe { std::ptr::read_volatile(page.cast::<u8>()) }
-}
-
-/// True if this Node can give shared memories a SharedArrayBuffer.
-#[napi]
-pub fn shared_supported() -> bool {
-  buffer::shared_supported()
-}
-
 /// A new memory of type `ty`: the one export of its memory module,
 /// instantiated in a store of its own.
 fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)> {
   // The engine of the namespace that asked (sandbox.rs).
-  let engine = crate::sandbox::current_engine().map_err(|e| error(env, e))?;
-  let module = crate::engine::memory_module(engine, ty).map_err(|e| error(env, e))?;
+  let engine = crate::api::sandbox::current_engine().map_err(|e| error(env, e))?;
+  let module = crate::runtime::engine::memory_module(engine, ty).map_err(|e| error(env, e))?;
   let attempt = || -> wasmtime::Result<Live> {
     let store = StoreCell::new(env).map_err(wasmtime::Error::msg)?;
     let memory = store
@@ -478,12 +185,12 @@ fn instantiate(env: &Env, ty: &MemoryType) -> napi::Result<(Live, Arc<Mapping>)>
 
 /// Instantiates a memory module in a store and returns its memory.
 fn memory_in(
-  ctx: &mut wasmtime::StoreContextMut<'_, crate::store::Data>,
+  ctx: &mut wasmtime::StoreContextMut<'_, crate::runtime::store::Data>,
   module: &wasmtime::Module,
   shared: bool,
 ) -> wasmtime::Result<Handle> {
   let instance = wasmtime::Instance::new(&mut *ctx, module, &[])?;
-  let export = crate::engine::MEMORY_EXPORT;
+  let export = crate::runtime::engine::MEMORY_EXPORT;
   let memory = if shared {
     instance
       .get_shared_memory(&mut *ctx, export)
@@ -492,154 +199,6 @@ fn memory_in(
     instance.get_memory(&mut *ctx, export).map(Handle::Local)
   };
   memory.ok_or_else(|| wasmtime::Error::msg("memory module has no memory"))
-}
-
-thread_local! {
-  /// Memories whose store is shared with instances: wasm may grow them, and
-  /// their JS objects must then see new buffers.
-  static BOUND: RefCell<Bound> = RefCell::new(Bound::default());
-  /// `mapping::grow_count()` when `BOUND` was last synced.
-  static SYNCED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-/// Bound memories by base address (a live mapping's base is unique).
-#[derive(Default)]
-struct Bound {
-  by_base: std::collections::HashMap<usize, std::rc::Weak<RefCell<Tracked>>>,
-  /// Prune released entries when the map reaches this size (amortised).
-  prune_at: usize,
-}
-
-impl Bound {
-  fn insert(&mut self, tracked: &Rc<RefCell<Tracked>>) {
-    if self.by_base.len() >= self.prune_at {
-      self.by_base.retain(|_, w| live_tracked(w).is_some());
-      self.prune_at = (self.by_base.len() * 2).max(64);
-    }
-    let base = tracked.borrow().mapping.base() as usize;
-    self.by_base.insert(base, Rc::downgrade(tracked));
-  }
-}
-
-fn live_tracked(weak: &std::rc::Weak<RefCell<Tracked>>) -> Option<Rc<RefCell<Tracked>>> {
-  weak
-    .upgrade()
-    .filter(|t| t.try_borrow().map_or(true, |t| !t.released()))
-}
-
-/// Detaches the buffers of bound memories that wasm grew since (the spec's
-/// "refresh the memory buffer"). Called when a wasm call returns and before
-/// wasm calls out to JS; costs one counter read when nothing grew.
-pub fn sync_grown(env: &Env) {
-  let now = mapping::grow_count();
-  if SYNCED.with(|s| s.replace(now)) == now {
-    return;
-  }
-  let bound: Vec<_> = BOUND.with(|b| {
-    b.borrow()
-      .by_base
-      .values()
-      .filter_map(live_tracked)
-      .collect()
-  });
-  for tracked in bound {
-    let Ok(mut t) = tracked.try_borrow_mut() else {
-      continue;
-    };
-    let shared = t.live.as_ref().is_some_and(Live::is_shared);
-    if shared || t.mapping.accessible() == t.accounted {
-      continue;
-    }
-    if let Some(old) = t.attached_buffer(env) {
-      let _ = buffer::detach(env, old);
-    }
-    let grown = t.forget_buffer(env);
-    drop(t);
-    reclaim::note_growth(env, grown);
-  }
-}
-
-/// The memories an instance defines but does not export: only wasm of its
-/// store can reach them, so they can go (early, like unreachable
-/// `Memory`s) once the store's token is collected.
-struct Internal {
-  /// The store's `NativeStore` token (weak).
-  token: Ref,
-  mappings: Vec<Arc<Mapping>>,
-  done: bool,
-}
-
-impl Reclaimable for Internal {
-  fn released(&self) -> bool {
-    self.done
-  }
-
-  fn check(&mut self, env: &Env) -> Verdict {
-    if self.token.get(env).is_some() {
-      Verdict::Live
-    } else {
-      Verdict::Unreachable
-    }
-  }
-
-  fn confirmed(&mut self, _env: &Env) -> bool {
-    true
-  }
-
-  fn release(&mut self, env: &Env) {
-    for mapping in &self.mappings {
-      // SAFETY: every JS object that can enter the store holds its token,
-      // which is collected: no wasm can run in the store again, and these
-      // memories were never exposed to JS.
-      unsafe { mapping.release() };
-    }
-    self.retire(env);
-  }
-
-  fn retire(&mut self, env: &Env) {
-    self.token.clear(env);
-    self.mappings.clear();
-    self.done = true;
-  }
-
-  fn bytes(&self) -> usize {
-    self.mappings.iter().map(|m| m.accessible()).sum()
-  }
-}
-
-/// Hands the memories the last instantiation created and nobody claimed
-/// (those its instance does not export) to the reclaimer, tied to `token`.
-pub fn track_internal(env: &Env, token: sys::napi_value) {
-  let mappings = mapping::take_unclaimed();
-  if mappings.is_empty() {
-    return;
-  }
-  let Ok(token) = Ref::new(env, token, false) else {
-    return;
-  };
-  let bytes = mappings.iter().map(|m| m.accessible()).sum();
-  let internal = Internal {
-    token,
-    mappings,
-    done: false,
-  };
-  reclaim::track(env, Rc::new(RefCell::new(internal)), bytes);
-}
-
-/// The NativeMemory already made for the bound memory at `base`, if its JS
-/// object is alive (one wasm memory, one JS object).
-fn bound_object(env: &Env, base: *mut u8) -> Option<sys::napi_value> {
-  let tracked = BOUND.with(|b| {
-    b.borrow()
-      .by_base
-      .get(&(base as usize))
-      .and_then(live_tracked)
-  })?;
-  let t = tracked.try_borrow().ok()?;
-  if t.mapping.base() != base {
-    return None;
-  }
-  t.handle.get(env)
 }
 
 /// A `NativeMemory` for a memory of `store`, over `mapping`.
@@ -663,7 +222,7 @@ pub fn exported(
   let base = cell
     .with(|ctx| memory.data_ptr(&*ctx))
     .map_err(|e| js::throw(env, &e))?;
-  if let Some(existing) = bound_object(env, base) {
+  if let Some(existing) = tracked::bound_object(env, base) {
     return Ok(existing);
   }
   let mapping = mapping::claim(base)
@@ -757,7 +316,8 @@ impl NativeMemory {
     let engine = cell
       .with(|ctx| ctx.engine().clone())
       .map_err(|e| error(env, e))?;
-    let module = crate::engine::memory_module(&engine, &current).map_err(|e| error(env, e))?;
+    let module =
+      crate::runtime::engine::memory_module(&engine, &current).map_err(|e| error(env, e))?;
     let adopted = mapping::adopting(t.mapping.clone(), || {
       cell.with(|ctx| memory_in(ctx, &module, false))
     })
@@ -778,7 +338,7 @@ impl NativeMemory {
     });
     t.bound = true;
     drop(t);
-    BOUND.with(|b| b.borrow_mut().insert(&self.tracked));
+    tracked::track_bound(&self.tracked);
     Ok(Extern::Memory(memory))
   }
 }
@@ -927,7 +487,7 @@ impl NativeMemory {
       Some(live) => live.store.clone(),
       None => return Ok(None),
     };
-    crate::instance::token_of(env, &cell)
+    crate::api::instance::token_of(env, &cell)
   }
 
   /// The memory's size in bytes.

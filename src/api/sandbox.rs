@@ -34,7 +34,7 @@ use napi_derive::napi;
 use wasmtime::{Engine, ResourceLimiter, Store, StoreContextMut, Trap};
 
 use crate::error::{range_error, type_error};
-use crate::store::{Data, StoreCell};
+use crate::runtime::store::{Data, StoreCell};
 
 /// How often the ticker advances the epoch: a timeout fires between its
 /// value and its value plus one tick later (more on a loaded machine).
@@ -46,14 +46,14 @@ static ENGINES: [OnceLock<Result<Engine, String>>; 3] = [const { OnceLock::new()
 /// The engine for a sandbox with (or without) a timeout and fuel.
 fn engine_for(epoch: bool, fuel: bool) -> Result<&'static Engine, String> {
   let slot = match (epoch, fuel) {
-    (false, false) => return crate::engine::engine(),
+    (false, false) => return crate::runtime::engine::engine(),
     (true, false) => 0,
     (false, true) => 1,
     (true, true) => 2,
   };
   ENGINES[slot]
     .get_or_init(|| {
-      let mut config = crate::engine::config(crate::engine::memories());
+      let mut config = crate::runtime::engine::config(crate::runtime::engine::memories());
       config.epoch_interruption(epoch).consume_fuel(fuel);
       Engine::new(&config).map_err(|e| format!("{e:#}"))
     })
@@ -145,11 +145,11 @@ pub fn current_id() -> u64 {
 /// The engine new modules and stores get now.
 ///
 /// # Errors
-/// As [`crate::engine::engine`].
+/// As [`crate::runtime::engine::engine`].
 pub fn current_engine() -> Result<&'static Engine, String> {
   match current() {
     Some(ctx) => Ok(ctx.engine),
-    None => crate::engine::engine(),
+    None => crate::runtime::engine::engine(),
   }
 }
 

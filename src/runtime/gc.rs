@@ -18,8 +18,8 @@ use napi::{sys, Env};
 use wasmtime::{AnyRef, OwnedRooted, StoreContextMut};
 
 use crate::js::{self, JsResult, Pending};
-use crate::reclaim::Ref;
-use crate::store::{Data, StoreCell};
+use crate::memory::reclaim::Ref;
+use crate::runtime::store::{Data, StoreCell};
 
 /// Whether the engine takes Wasm GC and typed function references: set by
 /// the shim before anything compiles, from the running Node's built-in
@@ -183,7 +183,7 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, index: usize) -> JsResult<sys::nap
   if let Some(object) = known {
     return Ok(object);
   }
-  let token = crate::instance::ensure_token(env, cell).map_err(|_| Pending)?;
+  let token = crate::api::instance::ensure_token(env, cell).map_err(|_| Pending)?;
   let object = opaque_object(env, token)?;
   // SAFETY: `object` is a fresh object handle, not tagged yet.
   let status = unsafe { sys::napi_type_tag_object(env.raw(), object, &TAG) };

@@ -19,7 +19,7 @@ const SLOT_MIN: usize = 64 << 10;
 /// Bytes per slab: 1 GiB, or less where a process's address space is
 /// limited (ulimit -v), so that slabs of several slot sizes fit.
 fn slab_bytes() -> usize {
-  let fair = (crate::mapping::budget_bytes() / 64).max(2 * SLOT_MAX);
+  let fair = (crate::memory::budget::budget_bytes() / 64).max(2 * SLOT_MAX);
   (1 << 30)
     .min(fair.next_power_of_two() / 2)
     .max(2 * SLOT_MAX)
@@ -63,7 +63,7 @@ pub fn alloc(maximum: usize) -> Result<NonNull<u8>, String> {
     slab.used += 1;
     return NonNull::new((slab.base + offset) as *mut u8).ok_or_else(|| "null slot".into());
   }
-  crate::mapping::claim_budget(slab_bytes, 1)?;
+  crate::memory::budget::claim_budget(slab_bytes, 1)?;
   // SAFETY: an anonymous private mapping at an address of the kernel's
   // choosing touches no existing memory. MAP_NORESERVE: untouched pages
   // cost nothing.
@@ -78,7 +78,7 @@ pub fn alloc(maximum: usize) -> Result<NonNull<u8>, String> {
     )
   };
   if ptr == libc::MAP_FAILED {
-    crate::mapping::return_budget(slab_bytes, 1);
+    crate::memory::budget::return_budget(slab_bytes, 1);
     return Err(format!(
       "cannot map a {slab_bytes}-byte slab: {}",
       std::io::Error::last_os_error()
@@ -109,7 +109,7 @@ pub unsafe fn free(base: *mut u8, touched: usize) {
   else {
     return;
   };
-  let page = crate::mapping::host_page();
+  let page = crate::memory::mapping::host_page();
   let len = touched.div_ceil(page) * page;
   if len > 0 {
     // SAFETY: the slot's first `len` bytes lie inside the slab (slots are
@@ -134,6 +134,6 @@ pub unsafe fn free(base: *mut u8, touched: usize) {
     let slab = slabs.swap_remove(at);
     // SAFETY: the slab is ours and no slot in it is in use.
     unsafe { libc::munmap(slab.base as *mut libc::c_void, slab.bytes) };
-    crate::mapping::return_budget(slab.bytes, 1);
+    crate::memory::budget::return_budget(slab.bytes, 1);
   }
 }

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use napi::{sys, Env};
 use wasmtime::{AsContextMut, Caller, ExnRef, OwnedRooted, RootScope, Store, StoreContextMut, Tag};
 
-use crate::reclaim::Ref;
+use crate::memory::reclaim::Ref;
 
 /// What each store carries for the JS side.
 pub struct Data {
@@ -51,7 +51,13 @@ pub struct Data {
   pub foreign: HashMap<usize, usize>,
   /// ... and by the address of its `Exported`, the host function already
   /// made for it (so that passing it again adds nothing to the store).
-  pub wrappers: HashMap<usize, (std::rc::Weak<crate::func::Exported>, wasmtime::Func)>,
+  pub wrappers: HashMap<
+    usize,
+    (
+      std::rc::Weak<crate::runtime::func::Exported>,
+      wasmtime::Func,
+    ),
+  >,
   /// This store's `NativeStore` token (weak).
   pub token: Ref,
   /// Indexes into the token's `values` array that externrefs released
@@ -76,12 +82,12 @@ pub struct Data {
   /// until the outermost call into the store returns.
   pub exceptions: Vec<(OwnedRooted<ExnRef>, Ref)>,
   /// The modules instantiated here, for wasm frames in `Error.stack`.
-  pub modules: crate::backtrace::Modules,
-  /// Wasm GC objects JS has seen, and their JS objects (src/gc.rs).
-  pub gc_objects: crate::gc::Objects,
+  pub modules: crate::runtime::backtrace::Modules,
+  /// Wasm GC objects JS has seen, and their JS objects (src/runtime/gc.rs).
+  pub gc_objects: crate::runtime::gc::Objects,
   /// The store's share of its sandbox's caps (sandbox.rs; unused outside
   /// sandboxes).
-  pub limiter: crate::sandbox::Limiter,
+  pub limiter: crate::api::sandbox::Limiter,
 }
 
 impl Data {
@@ -124,7 +130,7 @@ pub struct StoreCell {
   /// or null when no wasm of this store is on the stack.
   entered: Cell<*mut StoreContextMut<'static, Data>>,
   /// The sandbox this store runs under (sandbox.rs), if any.
-  pub sandbox: Option<Arc<crate::sandbox::Ctx>>,
+  pub sandbox: Option<Arc<crate::api::sandbox::Ctx>>,
 }
 
 impl StoreCell {
@@ -134,10 +140,10 @@ impl StoreCell {
   /// Fails only if the engine cannot be made (see `engine.rs`).
   pub fn new(env: &Env) -> Result<Rc<StoreCell>, String> {
     // In the sandbox entered now, if any (sandbox.rs).
-    let sandbox = crate::sandbox::current();
+    let sandbox = crate::api::sandbox::current();
     let engine = match &sandbox {
       Some(s) => s.engine(),
-      None => crate::engine::engine()?,
+      None => crate::runtime::engine::engine()?,
     };
     Ok(Rc::new_cyclic(|cell| {
       let mut store = Store::new(
@@ -159,11 +165,11 @@ impl StoreCell {
           js_tag: None,
           exceptions: Vec::new(),
           modules: Default::default(),
-          gc_objects: crate::gc::Objects::default(),
-          limiter: crate::sandbox::limiter(sandbox.as_ref()),
+          gc_objects: crate::runtime::gc::Objects::default(),
+          limiter: crate::api::sandbox::limiter(sandbox.as_ref()),
         },
       );
-      crate::sandbox::prepare(&mut store, sandbox.as_ref());
+      crate::api::sandbox::prepare(&mut store, sandbox.as_ref());
       StoreCell {
         store: RefCell::new(store),
         entered: Cell::new(std::ptr::null_mut()),

@@ -9,16 +9,16 @@ use napi::{sys, Env, JsValue};
 use napi_derive::napi;
 use wasmtime::{Extern, ExternType, Global, GlobalType, Instance, Mutability};
 
-use crate::func;
-use crate::global::NativeGlobal;
+use crate::api::global::NativeGlobal;
+use crate::api::memory::NativeMemory;
+use crate::api::module::{kind_name, NativeModule};
+use crate::api::table::NativeTable;
+use crate::api::tag::NativeTag;
 use crate::js::{self, Hook, JsResult, Pending};
-use crate::memory::NativeMemory;
-use crate::module::{kind_name, NativeModule};
-use crate::reclaim::Ref;
-use crate::store::{self, StoreCell};
-use crate::table::NativeTable;
-use crate::tag::NativeTag;
-use crate::value;
+use crate::memory::reclaim::Ref;
+use crate::runtime::func;
+use crate::runtime::store::{self, StoreCell};
+use crate::runtime::value;
 
 /// The JS object that stands for a store: every JS object that can call
 /// into the store (instances, exported functions, bound memories, tables
@@ -154,7 +154,7 @@ pub fn instantiate_module<'env>(
       ExternType::Func(_) if js::type_of(env, raw) == sys::ValueType::napi_function => Ok(Import::Func(raw)),
       ExternType::Memory(_) => class::<NativeMemory>(env, raw).map(Import::Memory).ok_or(()),
       ExternType::Table(_) => class::<NativeTable>(env, raw).map(Import::Table).ok_or(()),
-      ExternType::Tag(_) => crate::tag::unwrap(env, raw).map(Import::Tag).ok_or(()),
+      ExternType::Tag(_) => crate::api::tag::unwrap(env, raw).map(Import::Tag).ok_or(()),
       ExternType::Global(ty) => match class::<NativeGlobal>(env, raw) {
         Some(g) => Ok(Import::Global(g)),
         // Any JS value is an externref (or an anyref: Wasm GC).
@@ -217,7 +217,7 @@ pub fn instantiate_module<'env>(
   }
   // Imports already bound to another namespace's instances would run this
   // instance outside this namespace's limits (or theirs outside theirs).
-  if !crate::sandbox::is_current(&cell) {
+  if !crate::api::sandbox::is_current(&cell) {
     return Err(link_error(
       env,
       "WebAssembly.Instance(): an import belongs to instances of another namespace (the main \
@@ -225,7 +225,7 @@ pub fn instantiate_module<'env>(
         .to_owned(),
     ));
   }
-  crate::sandbox::instance_allowed(&cell).map_err(|e| crate::error::range_error(env, e))?;
+  crate::api::sandbox::instance_allowed(&cell).map_err(|e| crate::error::range_error(env, e))?;
   let token = ensure_token(env, &cell)?;
   // Build the externs: adopt unbound objects, wrap JS functions.
   let mut externs = Vec::with_capacity(values.len());
@@ -237,7 +237,7 @@ pub fn instantiate_module<'env>(
         // LinkError); any other callable takes the import's.
         let func = match js::into_napi(func::from_js(env, &cell, *f))? {
           Some(func) => func,
-          None => js::into_napi(func::host(env, &cell, *f, ty))?,
+          None => js::into_napi(crate::runtime::host::host(env, &cell, *f, ty))?,
         };
         Extern::Func(func)
       }
@@ -317,53 +317,53 @@ pub fn instantiate_module<'env>(
   }
   // Before the start function runs: its traps have frames too.
   cell
-    .with(|ctx| crate::backtrace::register(ctx.data_mut(), &module.module, &module.frames))
+    .with(|ctx| crate::runtime::backtrace::register(ctx.data_mut(), &module.module, &module.frames))
     .map_err(|e| crate::error::error(env, e))?;
   let attempt = || {
-    crate::mapping::take_create_failed();
-    crate::mapping::without_shrinking(|| {
+    crate::memory::mapping::take_create_failed();
+    crate::memory::mapping::without_shrinking(|| {
       cell.with(|ctx| {
-        crate::sandbox::arm_outermost(&cell, ctx);
+        crate::api::sandbox::arm_outermost(&cell, ctx);
         Instance::new(&mut *ctx, &module.module, &externs)
       })
     })
   };
   let mut outcome = attempt().map_err(|e| crate::error::error(env, e))?;
-  if outcome.is_err() && crate::mapping::take_create_failed() {
+  if outcome.is_err() && crate::memory::mapping::take_create_failed() {
     // Out of address space or mappings: free what is garbage and retry (a
     // memory then may settle for a smaller reservation, as V8's does).
-    crate::memory::free_garbage(env);
-    crate::mapping::take_create_failed();
+    crate::memory::tracked::free_garbage(env);
+    crate::memory::mapping::take_create_failed();
     outcome = cell
       .with(|ctx| {
-        crate::sandbox::arm_outermost(&cell, ctx);
+        crate::api::sandbox::arm_outermost(&cell, ctx);
         Instance::new(&mut *ctx, &module.module, &externs)
       })
       .map_err(|e| crate::error::error(env, e))?;
   }
-  crate::memory::sync_grown(env);
+  crate::memory::tracked::sync_grown(env);
   if outcome.is_ok() {
-    crate::exception::settle(env, &cell);
+    crate::runtime::exception::settle(env, &cell);
   }
   let instance = match outcome {
     Ok(instance) => {
-      let _ = cell.with(|ctx| crate::sandbox::instance_made(&cell, ctx));
+      let _ = cell.with(|ctx| crate::api::sandbox::instance_made(&cell, ctx));
       instance
     }
     Err(e) => {
       // Memories a failed instantiation made stay in the store.
-      crate::memory::track_internal(env, token);
+      crate::memory::internal::track_internal(env, token);
       let is_trap = e.downcast_ref::<wasmtime::Trap>().is_some();
       let has_pending = cell
         .with(|ctx| ctx.data().pending.is_some())
         .unwrap_or(false);
-      if is_trap || has_pending || crate::exception::is_thrown(&e) {
+      if is_trap || has_pending || crate::runtime::exception::is_thrown(&e) {
         let thrown = func::failure(env, &cell, &e);
-        crate::exception::settle(env, &cell);
+        crate::runtime::exception::settle(env, &cell);
         return Err(js::into_napi::<()>(Err(thrown)).unwrap_err());
       }
       // A sandbox's cap refused a memory or table (sandbox.rs).
-      if crate::mapping::take_create_failed() | crate::sandbox::take_denied(&cell) {
+      if crate::memory::mapping::take_create_failed() | crate::api::sandbox::take_denied(&cell) {
         // V8's class and words for running out of memory here.
         return Err(crate::error::range_error(
           env,
@@ -385,7 +385,7 @@ pub fn instantiate_module<'env>(
     })
     .collect();
   let exports = exports(env, module, &cell, instance, &wanted, &aliasable);
-  crate::memory::track_internal(env, token);
+  crate::memory::internal::track_internal(env, token);
   let exports = js::into_napi(exports)?;
   let result = js::into_napi(js::array(env, &[token, exports]))?;
   // SAFETY: a live handle of this call's scope.
@@ -445,11 +445,11 @@ fn exports(
           .ok_or_else(|| js::throw(env, "export vanished"))?;
         match ext {
           Extern::Func(f) => func::to_js(env, cell, f, Some(index))?,
-          Extern::Memory(m) => crate::memory::exported(env, cell, m)?,
-          Extern::SharedMemory(m) => crate::memory::exported_shared(env, m)?,
+          Extern::Memory(m) => crate::api::memory::exported(env, cell, m)?,
+          Extern::SharedMemory(m) => crate::api::memory::exported_shared(env, m)?,
           Extern::Table(table) => into_raw(env, NativeTable::bound(cell, table))?,
           Extern::Global(global) => into_raw(env, NativeGlobal::bound(cell, global))?,
-          Extern::Tag(tag) => crate::tag::to_js(env, cell, tag)?,
+          Extern::Tag(tag) => crate::api::tag::to_js(env, cell, tag)?,
         }
       }
     };
