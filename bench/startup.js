@@ -200,6 +200,7 @@ fs.writeFileSync(synthFile, synthetic());
 if (arg('--write-synthetic', null)) {
   // For measurements outside this script (README: the tier measurement).
   fs.copyFileSync(synthFile, arg('--write-synthetic'));
+  fs.rmSync(synthFile, { force: true });
   process.exit(0);
 }
 process.on('exit', () => fs.rmSync(synthFile, { force: true }));
