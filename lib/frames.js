@@ -55,9 +55,19 @@ function closureLocations(makeFunction) {
 }
 
 function makeFrames(binding, makeFunction) {
-  const locations = closureLocations(makeFunction);
-  const isClosure = (line) =>
-    locations.some((at) => StringEndsWith(line, ` (${at})`) || StringEndsWith(line, ` ${at}`));
+  // Found when first needed (the probe costs a start-up ~0.7 ms), and
+  // again if that attempt failed (a stack nearly exhausted: no frames).
+  let locations = null;
+  const isClosure = (line) => {
+    if (locations === null) {
+      try {
+        locations = closureLocations(makeFunction);
+      } catch {
+        return false;
+      }
+    }
+    return locations.some((at) => StringEndsWith(line, ` (${at})`) || StringEndsWith(line, ` ${at}`));
+  };
 
   /** Whether `line` is a frame of this package's shim (lib/). */
   const isShim = (line) => line.includes(` (${__dirname}/`) || line.includes(` at ${__dirname}/`);
