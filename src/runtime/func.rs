@@ -393,8 +393,10 @@ fn returned(
     exception::settle(env, &exported.cell);
     return Err(thrown);
   }
-  for (_, mut r) in met {
-    r.clear(env);
+  if !met.is_empty() {
+    for (_, mut r) in met {
+      r.clear(env);
+    }
   }
   Ok(())
 }

@@ -15,7 +15,7 @@ use crate::memory::reclaim::Ref;
 use crate::runtime::exception;
 use crate::runtime::func::{is_number, INLINE};
 use crate::runtime::store::{Data, StoreCell};
-use crate::runtime::value::{self, Arg, Out};
+use crate::runtime::value::{self, Out};
 
 /// A host function of `cell`'s store with type `ty` that calls `callable`.
 /// The store refers to `callable` weakly; its token keeps it alive.
@@ -220,15 +220,9 @@ fn call_js(
     js::call(env, callee, args)?
   };
   if let ([slot], [ty]) = (&mut *results, types) {
-    if let Some(Arg::Val(v)) = matches!(
-      ty,
-      ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64
-    )
-    .then(|| value::to_wasm(env, cell, ret, ty))
-    .transpose()?
-    {
-      // A number needs no store.
-      *slot = v;
+    if value::is_number_type(ty) {
+      // A number needs no store (and no `Arg` in between).
+      *slot = value::number_to_val(env, ret, ty)?;
       return Ok(());
     }
   }

@@ -442,6 +442,17 @@ pub fn number_to_raw(env: &Env, v: sys::napi_value, ty: &ValType) -> JsResult<Va
   })
 }
 
+/// ToWebAssemblyValue(v, type) for a number type, as a `Val`.
+pub fn number_to_val(env: &Env, v: sys::napi_value, ty: &ValType) -> JsResult<Val> {
+  Ok(match ty {
+    ValType::I32 => Val::I32(int32(env, v)?),
+    ValType::I64 => Val::I64(big_int64(env, v)?),
+    ValType::F32 => Val::F32((number(env, v)? as f32).to_bits()),
+    ValType::F64 => Val::F64(number(env, v)?.to_bits()),
+    _ => return Err(js::throw(env, "not a number type")),
+  })
+}
+
 /// ToJSValue of a raw number of type `ty` (a call's result).
 pub fn raw_number_to_js(
   env: &Env,
