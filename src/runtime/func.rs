@@ -29,6 +29,9 @@ pub struct Exported {
   /// A v128 among the params or results: every call is a TypeError before
   /// anything runs (JS API, "call an Exported Function", step 3).
   has_v128: bool,
+  /// Numbers only, at most `INLINE` params and one result: calls take the
+  /// short path (`call_numeric`).
+  numeric: bool,
 }
 
 /// Marks the closures made for exported functions.
@@ -65,6 +68,12 @@ pub fn to_js(
     return Ok(value);
   }
   let ty = ty.ok_or_else(|| js::throw(env, "function type unavailable"))?;
+  let numeric = ty.params().len() <= INLINE
+    && ty.results().len() <= 1
+    && ty
+      .params()
+      .chain(ty.results())
+      .all(|t| value::is_number_type(&t));
   let exported = Rc::new(Exported {
     cell: cell.clone(),
     func,
@@ -74,6 +83,7 @@ pub fn to_js(
       .params()
       .chain(ty.results())
       .any(|t| matches!(t, ValType::V128)),
+    numeric,
   });
   let native = native_function(env, &exported)?;
   let token = cell
@@ -257,6 +267,9 @@ pub(crate) const INLINE: usize = 8;
 
 /// Calls an exported function: the spec's "call an Exported Function".
 fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sys::napi_value> {
+  if exported.numeric {
+    return call_numeric(env, exported, argv);
+  }
   // Before the arguments are converted and before wasm runs, as V8 does.
   if exported.has_v128 {
     return Err(js::throw_type(
@@ -344,15 +357,7 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
       Ok(())
     })
     .map_err(|e| js::throw(env, &e))?;
-  crate::memory::tracked::sync_grown(env);
-  if let Err(e) = outcome {
-    let thrown = failure(env, &exported.cell, &e);
-    exception::settle(env, &exported.cell);
-    return Err(thrown);
-  }
-  for (_, mut r) in met {
-    r.clear(env);
-  }
+  returned(env, exported, outcome, met)?;
   let results: &[Out] = if exported.results.len() <= INLINE {
     &results[..exported.results.len()]
   } else {
@@ -368,6 +373,71 @@ fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sy
         .collect::<JsResult<Vec<_>>>()?;
       js::array(env, &values)
     }
+  }
+}
+
+/// Wasm exceptions met by an outermost call, forgotten when it returns.
+type Met = Vec<(wasmtime::OwnedRooted<wasmtime::ExnRef>, Ref)>;
+
+/// After a call: buffers follow growth; a failure becomes the JS error to
+/// throw; wasm exceptions met on the way are forgotten.
+fn returned(
+  env: &Env,
+  exported: &Exported,
+  outcome: wasmtime::Result<()>,
+  met: Met,
+) -> JsResult<()> {
+  crate::memory::tracked::sync_grown(env);
+  if let Err(e) = outcome {
+    let thrown = failure(env, &exported.cell, &e);
+    exception::settle(env, &exported.cell);
+    return Err(thrown);
+  }
+  if !met.is_empty() {
+    for (_, mut r) in met {
+      r.clear(env);
+    }
+  }
+  Ok(())
+}
+
+/// `call` for functions of numbers only (the common case): arguments go
+/// straight to their raw form before the store is entered (ToNumber and
+/// ToBigInt may run user code), and no conversion needs the store.
+fn call_numeric(
+  env: &Env,
+  exported: &Exported,
+  argv: &[sys::napi_value],
+) -> JsResult<sys::napi_value> {
+  let mut raw = [ValRaw::i32(0); INLINE];
+  for ((slot, ty), &arg) in raw.iter_mut().zip(&exported.params).zip(argv) {
+    *slot = value::number_to_raw(env, arg, ty)?;
+  }
+  let slots = exported.params.len().max(exported.results.len());
+  let _sandbox = crate::api::sandbox::Scope::enter(exported.cell.sandbox.as_ref());
+  let outermost = !exported.cell.is_entered();
+  let mut met = Vec::new();
+  let outcome = exported
+    .cell
+    .with(|ctx| -> wasmtime::Result<()> {
+      crate::api::sandbox::arm_outermost(&exported.cell, ctx);
+      // SAFETY: `raw` holds one value per parameter, each of the
+      // parameter's number type, and has room for the result.
+      unsafe {
+        exported
+          .func
+          .call_unchecked(&mut *ctx, &mut raw[..slots] as *mut [ValRaw])
+      }?;
+      if outermost && !ctx.data().exceptions.is_empty() {
+        met = std::mem::take(&mut ctx.data_mut().exceptions);
+      }
+      Ok(())
+    })
+    .map_err(|e| js::throw(env, &e))?;
+  returned(env, exported, outcome, met)?;
+  match exported.results.first() {
+    None => Ok(js::undefined(env)),
+    Some(ty) => value::raw_number_to_js(env, &exported.cell, raw[0], ty),
   }
 }
 

@@ -6,14 +6,16 @@ use std::ptr;
 use std::rc::Rc;
 
 use napi::{sys, Env};
-use wasmtime::{Caller, Func, FuncType, Val, ValType};
+use std::mem::MaybeUninit;
+
+use wasmtime::{Caller, Func, FuncType, Val, ValRaw, ValType};
 
 use crate::js::{self, Hook, JsResult, Pending, Scope};
 use crate::memory::reclaim::Ref;
 use crate::runtime::exception;
 use crate::runtime::func::{is_number, INLINE};
 use crate::runtime::store::{Data, StoreCell};
-use crate::runtime::value::{self, Arg, Out};
+use crate::runtime::value::{self, Out};
 
 /// A host function of `cell`'s store with type `ty` that calls `callable`.
 /// The store refers to `callable` weakly; its token keeps it alive.
@@ -25,20 +27,71 @@ pub fn host(
 ) -> JsResult<Func> {
   keep(env, cell, callable)?;
   let callee = Ref::new(env, callable, false).map_err(|_| Pending)?;
+  let params: std::sync::Arc<[ValType]> = ty.params().collect();
   let results: std::sync::Arc<[ValType]> = ty.results().collect();
+  let numeric = params.len() <= INLINE
+    && results.len() <= 1
+    && params
+      .iter()
+      .chain(results.iter())
+      .all(value::is_number_type);
   cell
     .with(|ctx| {
       let index = ctx.data().callables.len();
       ctx.data_mut().callables.push(callee);
-      Func::new(
-        &mut *ctx,
-        ty,
-        move |mut caller: Caller<'_, Data>, params, out| {
-          host_call(&mut caller, index, &results, params, out)
-        },
-      )
+      if !numeric {
+        return Func::new(
+          &mut *ctx,
+          ty,
+          move |mut caller: Caller<'_, Data>, params, out| {
+            host_call(&mut caller, index, &results, params, out)
+          },
+        );
+      }
+      // Numbers only (the common case): wasmtime hands the raw values
+      // over, with no `Val` vectors to allocate and no result type check
+      // per call.
+      let body = move |mut caller: Caller<'_, Data>, raw: &mut [MaybeUninit<ValRaw>]| {
+        let mut args = [Val::I32(0); INLINE];
+        for ((arg, slot), ty) in args.iter_mut().zip(raw.iter()).zip(params.iter()) {
+          // SAFETY: wasmtime initialised one slot per parameter.
+          *arg = raw_to_val(unsafe { slot.assume_init() }, ty);
+        }
+        let mut out = [Val::I32(0); 1];
+        let out = &mut out[..results.len()];
+        host_call(&mut caller, index, &results, &args[..params.len()], out)?;
+        if let Some(v) = out.first() {
+          raw[0] = MaybeUninit::new(val_to_raw(v));
+        }
+        Ok(())
+      };
+      // SAFETY: `body` reads each slot as the parameter type `ty` declares
+      // (`params`) and writes one result of the declared type (`to_wasm`
+      // converted it to exactly that type).
+      unsafe { Func::new_unchecked(&mut *ctx, ty, body) }
     })
     .map_err(|e| js::throw(env, &e))
+}
+
+/// A raw number of type `ty` as a `Val` (only number types reach here).
+fn raw_to_val(raw: ValRaw, ty: &ValType) -> Val {
+  match ty {
+    ValType::I64 => Val::I64(raw.get_i64()),
+    ValType::F32 => Val::F32(raw.get_f32()),
+    ValType::F64 => Val::F64(raw.get_f64()),
+    _ => Val::I32(raw.get_i32()),
+  }
+}
+
+/// A number `Val` in its raw form.
+fn val_to_raw(v: &Val) -> ValRaw {
+  match *v {
+    Val::I64(i) => ValRaw::i64(i),
+    Val::F32(bits) => ValRaw::f32(bits),
+    Val::F64(bits) => ValRaw::f64(bits),
+    Val::I32(i) => ValRaw::i32(i),
+    _ => ValRaw::i32(0),
+  }
 }
 
 /// Keeps `value` alive as long as `cell`'s store token: pushes it on the
@@ -167,15 +220,9 @@ fn call_js(
     js::call(env, callee, args)?
   };
   if let ([slot], [ty]) = (&mut *results, types) {
-    if let Some(Arg::Val(v)) = matches!(
-      ty,
-      ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64
-    )
-    .then(|| value::to_wasm(env, cell, ret, ty))
-    .transpose()?
-    {
-      // A number needs no store.
-      *slot = v;
+    if value::is_number_type(ty) {
+      // A number needs no store (and no `Arg` in between).
+      *slot = value::number_to_val(env, ret, ty)?;
       return Ok(());
     }
   }

@@ -5,7 +5,9 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 
 use napi::{sys, Env};
-use wasmtime::{AnyRef, ExternRef, HeapType, OwnedRooted, StoreContextMut, Val, ValType, I31};
+use wasmtime::{
+  AnyRef, ExternRef, HeapType, OwnedRooted, StoreContextMut, Val, ValRaw, ValType, I31,
+};
 
 use crate::js::{self, Hook, JsResult, Pending};
 use crate::memory::reclaim::Ref;
@@ -426,6 +428,54 @@ pub fn default(env: &Env, cell: &Rc<StoreCell>, ty: &ValType) -> JsResult<Option
     }
     _ => None,
   })
+}
+
+/// ToWebAssemblyValue(v, type) for a number type, straight to the raw
+/// form a call takes (steps 1-4 of `to_wasm`, with no `Val` in between).
+pub fn number_to_raw(env: &Env, v: sys::napi_value, ty: &ValType) -> JsResult<ValRaw> {
+  Ok(match ty {
+    ValType::I32 => ValRaw::i32(int32(env, v)?),
+    ValType::I64 => ValRaw::i64(big_int64(env, v)?),
+    ValType::F32 => ValRaw::f32((number(env, v)? as f32).to_bits()),
+    ValType::F64 => ValRaw::f64(number(env, v)?.to_bits()),
+    _ => return Err(js::throw(env, "not a number type")),
+  })
+}
+
+/// ToWebAssemblyValue(v, type) for a number type, as a `Val`.
+pub fn number_to_val(env: &Env, v: sys::napi_value, ty: &ValType) -> JsResult<Val> {
+  Ok(match ty {
+    ValType::I32 => Val::I32(int32(env, v)?),
+    ValType::I64 => Val::I64(big_int64(env, v)?),
+    ValType::F32 => Val::F32((number(env, v)? as f32).to_bits()),
+    ValType::F64 => Val::F64(number(env, v)?.to_bits()),
+    _ => return Err(js::throw(env, "not a number type")),
+  })
+}
+
+/// ToJSValue of a raw number of type `ty` (a call's result).
+pub fn raw_number_to_js(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  raw: ValRaw,
+  ty: &ValType,
+) -> JsResult<sys::napi_value> {
+  let val = match ty {
+    ValType::I32 => Val::I32(raw.get_i32()),
+    ValType::I64 => Val::I64(raw.get_i64()),
+    ValType::F32 => Val::F32(raw.get_f32()),
+    ValType::F64 => Val::F64(raw.get_f64()),
+    _ => return Err(js::throw(env, "not a number type")),
+  };
+  to_js(env, cell, &Out::Val(val))
+}
+
+/// Whether `ty` is a number type (carried without the store).
+pub fn is_number_type(ty: &ValType) -> bool {
+  matches!(
+    ty,
+    ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64
+  )
 }
 
 /// ToInt32(v): Numbers directly, everything else through ToNumber.
