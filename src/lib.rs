@@ -29,4 +29,6 @@ mod table;
 mod tag;
 mod transfer;
 mod value;
+#[cfg(unix)]
+mod wasi;
 mod wat;
