@@ -318,6 +318,9 @@ const MemoryClass = class Memory {
   }
 };
 
+// wasm-memory-rs/wasi accepts this namespace's memories (lib/wasi.js).
+require('./lib/memory-brands.js').addMemoryCheck(isMemory);
+
 /** `new WebAssembly.Memory(descriptor)`. */
 const Memory = new ProxyCtor(MemoryClass, {
   apply() {
