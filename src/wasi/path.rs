@@ -216,6 +216,21 @@ fn walk(root: RawFd, path: &[u8], flags: c_int, mode: mode_t, follow: bool) -> R
     }
     let last = queue.is_empty();
     let cname = c_string(&name)?;
+    // With O_PATH (Linux), O_NOFOLLOW opens a final symlink itself rather
+    // than failing: look before opening a last component to be followed.
+    if last && (follow || trailing_slash) {
+      if let Some(target) = read_link(cur, &cname)? {
+        links += 1;
+        if links > MAX_LINKS {
+          return Err(errno::LOOP);
+        }
+        if target.first() == Some(&b'/') {
+          return Err(errno::NOTCAPABLE);
+        }
+        push_front(&mut queue, &target);
+        continue;
+      }
+    }
     let opened = if last {
       let extra = if trailing_slash { libc::O_DIRECTORY } else { 0 };
       open_one(cur, &cname, flags | extra, mode)
