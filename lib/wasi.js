@@ -20,7 +20,6 @@ const { isAnyMemory } = require('./memory-brands.js');
 
 const { TypeError, RangeError, Error } = globalThis;
 const { defineProperty } = Object;
-const { apply: ReflectApply } = Reflect;
 
 const kExitCode = Symbol('kExitCode');
 const kEINVAL = 28;
@@ -164,7 +163,8 @@ class WASI {
     const context = this.#context;
     const argv = new BigUint64Array(10);
     const words = new Uint32Array(argv.buffer);
-    const call = context.call;
+    const call = binding.wasiCall;
+    const id = context.id;
     const imports = {};
     kFunctions.forEach((entry, op) => {
       const [name, sig] = entry.split(':');
@@ -192,7 +192,7 @@ class WASI {
               argv[i] = value;
             }
           }
-          return ReflectApply(call, context, [op, this.#currentView(), argv]);
+          return call(id, op, this.#currentView(), argv);
         };
       }
       defineProperty(fn, 'name', { value: name });

@@ -3,8 +3,8 @@
 //! `std` (no WASI crate: see the README's "WASI" section for why).
 //!
 //! `lib/wasi.js` makes one [`WasiContext`] per `WASI` object and a JS
-//! function per WASI import, each of which calls [`WasiContext::call`] with
-//! the function's index ([`FUNCTIONS`]), a `Uint8Array` over the instance's
+//! function per WASI import, each of which calls [`wasi_call`] with the
+//! context's id, the function's index ([`FUNCTIONS`]), a `Uint8Array` over the instance's
 //! memory as it is at the time of the call, and the arguments as u64s. The
 //! files: `errno.rs` (error numbers), `guest.rs` (checked access to guest
 //! memory), `table.rs` (descriptors), `path.rs` (resolution beneath a
@@ -19,6 +19,7 @@ mod path;
 mod paths;
 mod table;
 
+use std::cell::RefCell;
 use std::os::fd::FromRawFd;
 
 use napi::bindgen_prelude::{BigUint64ArraySlice, Uint8ArraySlice};
@@ -80,7 +81,7 @@ const FUNCTIONS: &[(&str, &str)] = &[
   ("sock_shutdown", "ii"),
 ];
 
-/// `name:signature` for each WASI function, in [`WasiContext::call`]'s
+/// `name:signature` for each WASI function, in [`wasi_call`]'s
 /// numbering.
 #[napi]
 pub fn wasi_functions() -> Vec<String> {
@@ -97,10 +98,28 @@ pub struct Ctx {
   env: Vec<Vec<u8>>,
 }
 
-/// A `WASI` object's native half (`lib/wasi.js`).
+thread_local! {
+  /// The live contexts of this thread, by [`WasiContext::id`]: calls go
+  /// through the free function [`wasi_call`] with the id, because a
+  /// napi-rs method costs ~300 ns more per call than a free function.
+  static CONTEXTS: RefCell<Vec<Option<Ctx>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A `WASI` object's native half (`lib/wasi.js`): owns its context's slot
+/// (freed, and its descriptors closed, when the JS object is collected).
 #[napi]
 pub struct WasiContext {
-  ctx: Ctx,
+  id: u32,
+}
+
+impl Drop for WasiContext {
+  fn drop(&mut self) {
+    CONTEXTS.with(|c| {
+      if let Some(slot) = c.borrow_mut().get_mut(self.id as usize) {
+        *slot = None;
+      }
+    });
+  }
 }
 
 #[napi]
@@ -155,36 +174,60 @@ impl WasiContext {
         ))
         .map_err(|_| napi::Error::from_reason("EMFILE|too many preopens|"))?;
     }
-    Ok(Self {
-      ctx: Ctx {
-        table,
-        args: args.into_iter().map(String::into_bytes).collect(),
-        env: env.into_iter().map(String::into_bytes).collect(),
-      },
-    })
+    let ctx = Ctx {
+      table,
+      args: args.into_iter().map(String::into_bytes).collect(),
+      env: env.into_iter().map(String::into_bytes).collect(),
+    };
+    let id = CONTEXTS.with(|c| {
+      let mut c = c.borrow_mut();
+      match c.iter().position(Option::is_none) {
+        Some(free) => {
+          c[free] = Some(ctx);
+          free
+        }
+        None => {
+          c.push(Some(ctx));
+          c.len() - 1
+        }
+      }
+    });
+    Ok(Self { id: id as u32 })
   }
 
-  /// Runs WASI function `op` over `memory` with arguments `argv`; returns
-  /// its errno. No JS runs meanwhile, so `memory` stays attached and
-  /// unmoved for the call.
-  #[napi]
-  pub fn call(&mut self, op: u32, mut memory: Uint8ArraySlice, argv: BigUint64ArraySlice) -> u32 {
-    // SAFETY: the typed array is a live JS value for the whole call (an
-    // argument of this frame) and no JS runs until we return, so its bytes
-    // stay valid and in place; `Guest` copies through raw pointers only.
-    let guest = unsafe {
-      let bytes = memory.as_mut();
-      Guest::new(bytes.as_mut_ptr(), bytes.len())
+  /// The context's number for [`wasi_call`].
+  #[napi(getter)]
+  pub fn id(&self) -> u32 {
+    self.id
+  }
+}
+
+/// Runs WASI function `op` of context `id` over `memory` with arguments
+/// `argv`; returns its errno (EBADF for a context that is gone). No JS runs
+/// meanwhile, so `memory` stays attached and unmoved for the call.
+#[napi]
+pub fn wasi_call(id: u32, op: u32, mut memory: Uint8ArraySlice, argv: BigUint64ArraySlice) -> u32 {
+  // SAFETY: the typed array is a live JS value for the whole call (an
+  // argument of this frame) and no JS runs until we return, so its bytes
+  // stay valid and in place; `Guest` copies through raw pointers only.
+  let guest = unsafe {
+    let bytes = memory.as_mut();
+    Guest::new(bytes.as_mut_ptr(), bytes.len())
+  };
+  let mut a = [0u64; 10];
+  for (slot, v) in a.iter_mut().zip(argv.iter()) {
+    *slot = *v;
+  }
+  CONTEXTS.with(|c| {
+    let mut c = c.borrow_mut();
+    let Some(Some(ctx)) = c.get_mut(id as usize) else {
+      return u32::from(errno::BADF);
     };
-    let mut a = [0u64; 10];
-    for (slot, v) in a.iter_mut().zip(argv.iter()) {
-      *slot = *v;
-    }
-    match self.ctx.dispatch(&guest, op, &a) {
+    match ctx.dispatch(&guest, op, &a) {
       Ok(()) => 0,
       Err(e) => u32::from(e),
     }
-  }
+  })
 }
 
 impl Ctx {
