@@ -3,8 +3,8 @@
 // runs on wasmtime. Replaces globalThis.WebAssembly with this package's
 // namespace, with the built-in's property descriptor (writable,
 // configurable, not enumerable). Code that captured the built-in before
-// this ran keeps it. `node:wasi` is left as it is (the native WASI of
-// issue 11 is not built yet; see the README).
+// this ran keeps it. `node:wasi` (and `wasi`) then give wasm-memory-rs/wasi
+// (lib/register-wasi.js says how, per Node version).
 const WebAssembly = require('./index.js');
 
 Object.defineProperty(globalThis, 'WebAssembly', {
@@ -13,3 +13,5 @@ Object.defineProperty(globalThis, 'WebAssembly', {
   enumerable: false,
   configurable: true,
 });
+
+require('./lib/register-wasi.js').install();

@@ -39,3 +39,20 @@ test('the package name resolves through the exports map', () => {
     'JSON.stringify([d.writable, d.enumerable, d.configurable, d.value === require(process.argv[1])])', ROOT], { encoding: 'utf8' });
   assert.deepStrictEqual(JSON.parse(out), [true, false, true, true]);
 });
+
+test('register: node:wasi and wasi give wasm-memory-rs/wasi, for require and import (Node 20-26)', () => {
+  const runWasi = (flags, app) => {
+    const out = execFileSync(process.execPath, [...flags, path.join(APP, app)], { encoding: 'utf8', cwd: ROOT });
+    const [hello, json] = out.trim().split('\n');
+    assert.strictEqual(hello, 'hello from wasi');
+    return JSON.parse(json);
+  };
+  // Unregistered: node:wasi on the built-in.
+  assert.deepStrictEqual(runWasi([], 'wasi-app.js'), { code: 0, ours: false, same: true });
+  assert.deepStrictEqual(runWasi([], 'wasi-app.mjs'), { code: 0, ours: false, same: true });
+  for (const flags of [['--require', path.join(ROOT, 'register.js')], ['--import', `file://${path.join(ROOT, 'register.mjs')}`]]) {
+    assert.deepStrictEqual(runWasi(flags, 'wasi-app.js'), { code: 0, ours: true, same: true }, flags[0]);
+    assert.deepStrictEqual(runWasi(flags, 'wasi-app.mjs'), { code: 0, ours: true, same: true }, flags[0]);
+  }
+  assert.strictEqual(require.resolve('wasm-memory-rs/wasi'), path.join(ROOT, 'lib', 'wasi.js'));
+});

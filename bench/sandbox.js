@@ -60,3 +60,27 @@ for (const side of sides) {
   console.log(`| ${side.name} | ${m.toFixed(3)} | ${Math.min(...side.times).toFixed(3)} | ${ratio.toFixed(3)} | ` +
     `${side.target === undefined ? '(report)' : `≤ ${side.target}`} | ${ok} |`);
 }
+
+// Where the timeout's cost goes: the per-call part that is ours (entering
+// the sandbox, arming the epoch deadline: src/sandbox.rs) is measured with
+// calls over 0 elements; the rest scales with the loop (the epoch check
+// Cranelift puts at every loop back-edge: wasmtime's).
+const calls = QUICK ? 100_000 : 500_000;
+const perCall = [];
+for (const side of sides.slice(1, 3)) {
+  const samples = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) side.f(0, 0);
+    samples.push(Number(process.hrtime.bigint() - t0) / calls);
+  }
+  perCall.push({ name: side.name, median: median(samples), best: Math.min(...samples) });
+}
+const callCost = perCall[1].median - perCall[0].median;
+const loopCost = (median(sides[2].times) - main) * n;
+console.log(`\n## Sandbox { timeout }: where the cost goes (${rounds} rounds)\n`);
+console.log('| part | ns |\n|---|---|');
+for (const p of perCall) console.log(`| one empty call, ${p.name} (median; best) | ${p.median.toFixed(1)}; ${p.best.toFixed(1)} |`);
+console.log(`| per call, ours (enter sandbox, arm deadline): difference of medians | ${callCost.toFixed(1)} |`);
+console.log(`| per accumulate call of ${n} elements, total extra (median difference × n) | ${loopCost.toFixed(0)} |`);
+console.log(`| share of the extra that is per-call (ours) | ${((100 * callCost) / loopCost).toFixed(3)} % |`);

@@ -247,6 +247,8 @@ module.exports = function defineMemory(ns) {
   ]);
   ns.isMemory = isMemory;
   ns.memoryNative = memoryNative;
+  // wasm-memory-rs/wasi accepts every namespace's memories (lib/wasi.js).
+  require('./memory-brands.js').addMemoryCheck(isMemory);
   ns.bindMemory = bindMemory;
   ns.wrapMemory = wrapMemory;
 };

@@ -8,3 +8,5 @@ mod error;
 mod js;
 mod memory;
 mod runtime;
+#[cfg(unix)]
+mod wasi;

@@ -1,0 +1,30 @@
+;; WASI command: writes its arguments, then its environment, to stdout as
+;; args_get/environ_get lay them out (NUL-terminated strings), each block
+;; preceded by its count as one byte. Exits with 3 if a call fails.
+(module
+  (import "wasi_snapshot_preview1" "args_sizes_get" (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $environ_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $environ_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  ;; 0: count, 4: size, 8: iovec, 16: nwritten, 20: count byte, 1024: pointers, 8192: strings
+  (func $out (param $ptr i32) (param $len i32)
+    (i32.store (i32.const 8) (local.get $ptr))
+    (i32.store (i32.const 12) (local.get $len))
+    (if (call $fd_write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 16))
+      (then (call $proc_exit (i32.const 3)))))
+  (func $check (param i32)
+    (if (local.get 0) (then (call $proc_exit (i32.const 3)))))
+  (func (export "_start")
+    (call $check (call $args_sizes_get (i32.const 0) (i32.const 4)))
+    (call $check (call $args_get (i32.const 1024) (i32.const 8192)))
+    (i32.store8 (i32.const 20) (i32.load (i32.const 0)))
+    (call $out (i32.const 20) (i32.const 1))
+    (call $out (i32.const 8192) (i32.load (i32.const 4)))
+    (call $check (call $environ_sizes_get (i32.const 0) (i32.const 4)))
+    (call $check (call $environ_get (i32.const 1024) (i32.const 8192)))
+    (i32.store8 (i32.const 20) (i32.load (i32.const 0)))
+    (call $out (i32.const 20) (i32.const 1))
+    (call $out (i32.const 8192) (i32.load (i32.const 4)))))

@@ -1,0 +1,52 @@
+;; WASI command over the first preopen (fd 3): creates "out.txt" with
+;; "written by wasm\n", reads "in.txt" and copies it to stdout, lists the
+;; directory with fd_readdir and writes the names to stdout one per line.
+;; Exits with 10 + the step number if a call fails.
+(module
+  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_read" (func $fd_read (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_readdir" (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  ;; 0: fd out, 8: iovec, 16: n, 64: names, 1024: read buffer, 8192: readdir buffer
+  (data (i32.const 64) "out.txt")
+  (data (i32.const 80) "in.txt")
+  (data (i32.const 96) "written by wasm\n")
+  (data (i32.const 120) "\n")
+  (func $check (param $r i32) (param $step i32)
+    (if (local.get $r) (then (call $proc_exit (i32.add (i32.const 10) (local.get $step))))))
+  (func $write (param $fd i32) (param $ptr i32) (param $len i32)
+    (i32.store (i32.const 8) (local.get $ptr))
+    (i32.store (i32.const 12) (local.get $len))
+    (call $check (call $fd_write (local.get $fd) (i32.const 8) (i32.const 1) (i32.const 16)) (i32.const 9)))
+  (func (export "_start")
+    (local $fd i32) (local $pos i32) (local $end i32) (local $namlen i32)
+    ;; 1. create out.txt (O_CREAT|O_TRUNC, rights fd_write)
+    (call $check (call $path_open (i32.const 3) (i32.const 0) (i32.const 64) (i32.const 7)
+      (i32.const 9) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 0)) (i32.const 1))
+    (local.set $fd (i32.load (i32.const 0)))
+    (call $write (local.get $fd) (i32.const 96) (i32.const 16))
+    (call $check (call $fd_close (local.get $fd)) (i32.const 2))
+    ;; 3. read in.txt to stdout
+    (call $check (call $path_open (i32.const 3) (i32.const 0) (i32.const 80) (i32.const 6)
+      (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 0)) (i32.const 3))
+    (local.set $fd (i32.load (i32.const 0)))
+    (i32.store (i32.const 8) (i32.const 1024))
+    (i32.store (i32.const 12) (i32.const 4096))
+    (call $check (call $fd_read (local.get $fd) (i32.const 8) (i32.const 1) (i32.const 16)) (i32.const 4))
+    (call $write (i32.const 1) (i32.const 1024) (i32.load (i32.const 16)))
+    (call $check (call $fd_close (local.get $fd)) (i32.const 5))
+    ;; 6. list the preopen (one call: the test directory is small)
+    (call $check (call $fd_readdir (i32.const 3) (i32.const 8192) (i32.const 8192) (i64.const 0) (i32.const 16)) (i32.const 6))
+    (local.set $pos (i32.const 8192))
+    (local.set $end (i32.add (i32.const 8192) (i32.load (i32.const 16))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (i32.add (local.get $pos) (i32.const 24)) (local.get $end)))
+        (local.set $namlen (i32.load (i32.add (local.get $pos) (i32.const 16))))
+        (call $write (i32.const 1) (i32.add (local.get $pos) (i32.const 24)) (local.get $namlen))
+        (call $write (i32.const 1) (i32.const 120) (i32.const 1))
+        (local.set $pos (i32.add (local.get $pos) (i32.add (i32.const 24) (local.get $namlen))))
+        (br $next)))))

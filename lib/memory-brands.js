@@ -1,0 +1,38 @@
+'use strict';
+// Which objects are a `WebAssembly.Memory`: of the main namespace, of any
+// sandbox's namespace (each evaluation of index.js adds its brand check
+// here), or of the built-in namespace. `wasm-memory-rs/wasi` accepts any of
+// them, as node:wasi accepts the built-in's.
+
+const checks = [];
+
+// The built-in's brand check: its `buffer` getter throws on anything else.
+const builtin = globalThis.WebAssembly;
+const builtinBuffer = builtin && typeof builtin.Memory === 'function'
+  ? Object.getOwnPropertyDescriptor(builtin.Memory.prototype, 'buffer')?.get
+  : undefined;
+
+function isBuiltinMemory(value) {
+  if (builtinBuffer === undefined || value === null || typeof value !== 'object') return false;
+  try {
+    Reflect.apply(builtinBuffer, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Adds one namespace's brand check (index.js). */
+function addMemoryCheck(check) {
+  checks.push(check);
+}
+
+/** Whether `value` is a Memory of ours (any namespace) or of the built-in. */
+function isAnyMemory(value) {
+  for (const check of checks) {
+    if (check(value)) return true;
+  }
+  return isBuiltinMemory(value);
+}
+
+module.exports = { addMemoryCheck, isAnyMemory };
