@@ -344,6 +344,7 @@ defineProperty(proto, SymbolCtor.toStringTag, {
 
 const {
   operations, Module, Instance, Global, Table, Tag, Exception, JSTag, CompileError, LinkError, RuntimeError, moduleHooks,
+  Suspending, promising, SuspendError,
 } = require('./lib/namespace.js')({
   binding, isMemory, nativeOf, wrapMemory, bindMemory, enforceRangeUint32, isObject,
 });
@@ -353,10 +354,15 @@ const {
 // after; JSTag appears in 22): operations writable, enumerable and
 // configurable; interfaces not enumerable; JSTag also read-only; then the
 // class string "WebAssembly". Without a built-in (--jitless), Node 24's order.
-const interfaces = { Module, Instance, Table, Memory, Global, Tag, JSTag, Exception, CompileError, LinkError, RuntimeError };
+const interfaces = {
+  Module, Instance, Table, Memory, Global, Tag, JSTag, Exception, CompileError, LinkError, RuntimeError, Suspending, SuspendError,
+};
+// JSPI's members where the running Node's built-in has them (24+).
+operations.promising = promising;
 const defaultOrder = [
   'compile', 'validate', 'instantiate', 'Module', 'Instance', 'Table', 'Memory', 'Global', 'Tag', 'JSTag',
   'Exception', 'CompileError', 'LinkError', 'RuntimeError', 'compileStreaming', 'instantiateStreaming',
+  'Suspending', 'promising', 'SuspendError',
 ];
 const builtinNamespace = globalThis.WebAssembly;
 const order = builtinNamespace && typeof builtinNamespace === 'object' && builtinNamespace !== module.exports
@@ -385,5 +391,6 @@ module.exports = WebAssembly;
 // (internal.js); kept off the namespace so that it stays shaped like the
 // built-in.
 defineProperty(module, 'wasmMemoryInternals', {
-  value: Object.freeze({ binding, nativeOf, isMemory, wrapMemory, ...moduleHooks }),
+  // `jspi`: JSPI on Nodes whose namespace has no JSPI members (20, 22).
+  value: Object.freeze({ binding, nativeOf, isMemory, wrapMemory, ...moduleHooks, jspi: { Suspending, promising, SuspendError } }),
 });

@@ -644,6 +644,11 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
       const where = `${context}: Import #${i} "${moduleName}" "${componentName}"`;
       switch (kind) {
         case 'function':
+          // JSPI: a Suspending import is its wrapped function (lib/jspi.js).
+          if (jspi.isSuspending(v)) {
+            natives.push(jspi.callableOf(v));
+            break;
+          }
           // 3.4.1. If IsCallable(v) is false, throw a LinkError.
           if (typeof v !== 'function') throw new LinkError(`${where}: function import requires a callable`);
           natives.push(v);
@@ -678,7 +683,7 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
 
   // Instantiates and builds the exports object.
   function instantiateCore(native, values, natives) {
-    const [store, entries] = binding.instantiateModule(native, natives);
+    const [store, entries] = binding.instantiateModule(native, natives, jspi.suspendingImports(values, natives));
     // Imported memories, tables and globals now belong to this store: they
     // hold its token, and the token holds them (as V8's instance holds its
     // memory objects: one JS object per wasm memory, for the store's life;
@@ -914,6 +919,11 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
   shape(GlobalClass, 'Global', ['valueOf', 'value', 'type']);
   shape(TableClass, 'Table', ['length', 'grow', 'set', 'get', 'type']);
 
+  // Suspending, promising, SuspendError (lib/jspi.js).
+  const jspi = require('./jspi.js')({
+    binding, isObject, isExportedFunction: (value) => functionStores.has(value), errorClass, requireNew, shape,
+  });
+
   // Namespace operations are not constructors: methods, renamed.
   const operations = {
     // (importObject and options are read from arguments: the lengths are 1.)
@@ -936,6 +946,9 @@ module.exports = function namespace({ binding, isMemory, nativeOf, wrapMemory, b
     CompileError,
     LinkError,
     RuntimeError,
+    Suspending: jspi.Suspending,
+    promising: jspi.promising,
+    SuspendError: jspi.SuspendError,
     // For lib/transfer.js (through internal.js): a Module over a native one.
     moduleHooks: { isModule, moduleNative, wrapModule: (native) => new ModuleClass(kWrapModule, native) },
   };

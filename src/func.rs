@@ -24,8 +24,8 @@ use crate::value::{self, Arg, Out};
 pub struct Exported {
   pub cell: Rc<StoreCell>,
   pub func: Func,
-  params: Vec<ValType>,
-  results: Vec<ValType>,
+  pub(crate) params: Vec<ValType>,
+  pub(crate) results: Vec<ValType>,
   /// A v128 among the params or results: every call is a TypeError before
   /// anything runs (JS API, "call an Exported Function", step 3).
   has_v128: bool,
@@ -195,6 +195,18 @@ pub fn host(
   callable: sys::napi_value,
   ty: FuncType,
 ) -> JsResult<Func> {
+  host_with(env, cell, callable, ty, false)
+}
+
+/// [`host`], for a `WebAssembly.Suspending` import when `suspending`: in a
+/// JSPI store every host function is async (jspi.rs).
+pub(crate) fn host_with(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  callable: sys::napi_value,
+  ty: FuncType,
+  suspending: bool,
+) -> JsResult<Func> {
   keep(env, cell, callable)?;
   let callee = Ref::new(env, callable, false).map_err(|_| Pending)?;
   let results: std::sync::Arc<[ValType]> = ty.results().collect();
@@ -202,6 +214,9 @@ pub fn host(
     .with(|ctx| {
       let index = ctx.data().callables.len();
       ctx.data_mut().callables.push(callee);
+      if cell.is_jspi() {
+        return crate::jspi::func(ctx, ty, index, results, suspending);
+      }
       Func::new(
         &mut *ctx,
         ty,
@@ -303,13 +318,20 @@ unsafe fn call_export_inner(
 const INLINE: usize = 8;
 
 /// Calls an exported function: the spec's "call an Exported Function".
-fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sys::napi_value> {
+pub(crate) fn call(
+  env: &Env,
+  exported: &Exported,
+  argv: &[sys::napi_value],
+) -> JsResult<sys::napi_value> {
   // Before the arguments are converted and before wasm runs, as V8 does.
   if exported.has_v128 {
     return Err(js::throw_type(
       env,
       "type incompatibility when transforming from/to JS",
     ));
+  }
+  if exported.cell.is_jspi() {
+    return crate::jspi::call(env, exported, argv);
   }
   // 1-5. ToWebAssemblyValue of each argument (may run user code: outside
   // the store).
@@ -516,21 +538,33 @@ fn host_call(
             }
           }
         }
-        let held = thrown.and_then(|e| js::array(&env, &[e]).ok());
-        if let Some(holder) = held {
-          if let Ok(r) = Ref::new(&env, holder, true) {
-            let _ = cell.with(|ctx| {
-              if let Some(mut old) = ctx.data_mut().pending.replace(r) {
-                old.clear(&env);
-              }
-            });
-          }
-        }
+        let error = stash(&env, &cell, thrown);
         drop(scope);
-        Err(wasmtime::Error::msg("a JavaScript import threw"))
+        Err(error)
       }
     }
   })
+}
+
+/// Keeps `thrown` (a JS exception an import threw, if any) in the store, to
+/// be rethrown unchanged when the wasm call returns, and returns the error
+/// that unwinds wasm to there (as from a trap: wasm cannot catch it).
+pub(crate) fn stash(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  thrown: Option<sys::napi_value>,
+) -> wasmtime::Error {
+  let held = thrown.and_then(|e| js::array(env, &[e]).ok());
+  if let Some(holder) = held {
+    if let Ok(r) = Ref::new(env, holder, true) {
+      let _ = cell.with(|ctx| {
+        if let Some(mut old) = ctx.data_mut().pending.replace(r) {
+          old.clear(env);
+        }
+      });
+    }
+  }
+  wasmtime::Error::msg("a JavaScript import threw")
 }
 
 fn call_js(
@@ -584,6 +618,18 @@ fn call_js(
     let _main = crate::sandbox::Scope::enter(None);
     js::call(env, callee, args)?
   };
+  import_results(env, cell, ret, types, results)
+}
+
+/// Converts what a JS import returned (`ret`) to its wasm `results` of
+/// `types`.
+fn import_results(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  ret: sys::napi_value,
+  types: &[ValType],
+  results: &mut [Val],
+) -> JsResult<()> {
   if let ([slot], [ty]) = (&mut *results, types) {
     if let Some(Arg::Val(v)) = matches!(
       ty,
@@ -597,8 +643,35 @@ fn call_js(
       return Ok(());
     }
   }
-  let mut converted = Vec::with_capacity(results.len());
-  match results.len() {
+  let converted = import_args(env, cell, ret, types)?;
+  // Externrefs are allocated in the import's own root scope (wasmtime's,
+  // around this host function), so that they outlive `with` until wasm
+  // has them.
+  let vals = cell
+    .with_unscoped(|ctx| {
+      converted
+        .into_iter()
+        .map(|a| a.into_val(ctx))
+        .collect::<wasmtime::Result<Vec<_>>>()
+    })
+    .map_err(|e| js::throw(env, &e))?
+    .map_err(|e| js::throw(env, &format!("{e:#}")))?;
+  for (slot, v) in results.iter_mut().zip(vals) {
+    *slot = v;
+  }
+  Ok(())
+}
+
+/// What a JS import returned (`ret`) as values of its result `types`, not
+/// yet in the store (ToWebAssemblyValue; a multi-value result is iterated).
+pub(crate) fn import_args(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  ret: sys::napi_value,
+  types: &[ValType],
+) -> JsResult<Vec<Arg>> {
+  let mut converted = Vec::with_capacity(types.len());
+  match types.len() {
     0 => {}
     1 => converted.push(value::to_wasm(env, cell, ret, &types[0])?),
     n => {
@@ -618,20 +691,5 @@ fn call_js(
       }
     }
   }
-  // Externrefs are allocated in the import's own root scope (wasmtime's,
-  // around this host function), so that they outlive `with` until wasm
-  // has them.
-  let vals = cell
-    .with_unscoped(|ctx| {
-      converted
-        .into_iter()
-        .map(|a| a.into_val(ctx))
-        .collect::<wasmtime::Result<Vec<_>>>()
-    })
-    .map_err(|e| js::throw(env, &e))?
-    .map_err(|e| js::throw(env, &format!("{e:#}")))?;
-  for (slot, v) in results.iter_mut().zip(vals) {
-    *slot = v;
-  }
-  Ok(())
+  Ok(converted)
 }

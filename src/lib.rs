@@ -15,6 +15,7 @@ mod gc;
 mod global;
 mod instance;
 mod js;
+mod jspi;
 mod legacy;
 mod mapping;
 mod memory;
