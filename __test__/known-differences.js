@@ -350,6 +350,48 @@ const wasmKnownDifferences = [
     },
   },
   {
+    id: 'jspi-store-first',
+    reason: 'An instance with a Suspending import cannot join an existing instance group (its imported memory, ' +
+      'table or global already bound to instances without Suspending imports): a LinkError says so. wasmtime ' +
+      'runs a store\'s wasm on fibers or not, and the group\'s exported functions were made for the other ' +
+      'kind. The other order works: instances without Suspending imports may join a JSPI instance\'s group.',
+    tests: [
+      'jspi: an instance with a Suspending import shares a memory with an earlier instance',
+    ],
+    ours(WA, assert) {
+      const J = jspiOf(WA);
+      const { wat } = require('./wat');
+      const mem = new J.Memory({ initial: 1, maximum: 2 });
+      new J.Instance(new J.Module(wat('(module (import "m" "mem" (memory 1 2)))')), { m: { mem } });
+      const module = new J.Module(wat(`(module (import "m" "s" (func (param i32) (result i32)))
+        (import "m" "mem" (memory 1 2)))`));
+      assert.throws(() => new J.Instance(module, { m: { s: new J.Suspending((x) => x), mem } }),
+        (e) => e instanceof WA.LinkError && /Suspending imports/.test(e.message));
+    },
+  },
+  {
+    id: 'jspi-suspend-error-first',
+    node: '<26',
+    when: () => builtin !== undefined && Object.hasOwn(builtin, 'Suspending'),
+    reason: 'A Suspending import called with no promising call to suspend throws its SuspendError before ' +
+      'its JS function runs, as the proposal and Node 26\'s V8 do; Node 24\'s V8 calls the function first ' +
+      '(and throws the SuspendError after it returns).',
+    tests: [
+      'jspi: a Suspending import called without promising is not called',
+    ],
+    ours(WA, assert) {
+      const J = jspiOf(WA);
+      const { wat } = require('./wat');
+      const calls = [];
+      const inst = new J.Instance(new J.Module(wat(`(module (import "m" "s" (func $s (param i32) (result i32)))
+        (func (export "run") (param i32) (result i32) (call $s (local.get 0))))`)), {
+        m: { s: new J.Suspending((x) => { calls.push(x); return x; }) },
+      });
+      assert.throws(() => inst.exports.run(1), J.SuspendError);
+      assert.deepStrictEqual(calls, []);
+    },
+  },
+  {
     id: 'jspi-reentry',
     reason: 'A JS import of a JSPI instance that calls back into that instance group throws an Error (V8 runs ' +
       'the call, and a Suspending import reached that way is a SuspendError "trying to suspend JS frames"): the ' +

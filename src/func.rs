@@ -28,7 +28,7 @@ pub struct Exported {
   pub(crate) results: Vec<ValType>,
   /// A v128 among the params or results: every call is a TypeError before
   /// anything runs (JS API, "call an Exported Function", step 3).
-  has_v128: bool,
+  pub(crate) has_v128: bool,
 }
 
 /// Marks the closures made for exported functions.
@@ -112,7 +112,13 @@ fn native_function(env: &Env, exported: &Rc<Exported>) -> JsResult<sys::napi_val
       env.raw(),
       ptr::null(),
       0,
-      Some(call_export),
+      // A JSPI store's exports run on fibers (jspi.rs): chosen here, once,
+      // so that the synchronous call path checks nothing.
+      if exported.cell.is_jspi() {
+        Some(call_export_jspi)
+      } else {
+        Some(call_export)
+      },
       data.cast(),
       &mut f,
     )
@@ -255,9 +261,34 @@ unsafe extern "C" fn call_export(
   raw_env: sys::napi_env,
   info: sys::napi_callback_info,
 ) -> sys::napi_value {
+  // SAFETY: forwarded from Node-API's call of this callback.
+  unsafe { guarded(raw_env, info, call) }
+}
+
+/// [`call_export`] for the exported functions of a JSPI store.
+unsafe extern "C" fn call_export_jspi(
+  raw_env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  // SAFETY: forwarded from Node-API's call of this callback.
+  unsafe { guarded(raw_env, info, crate::jspi::call) }
+}
+
+/// Runs `run` on an exported function's call, turning a panic into a JS
+/// `Error`.
+///
+/// # Safety
+/// `raw_env` and `info` are those of a Node-API call of a function made by
+/// `native_function`.
+#[inline(always)]
+unsafe fn guarded(
+  raw_env: sys::napi_env,
+  info: sys::napi_callback_info,
+  run: fn(&Env, &Exported, &[sys::napi_value]) -> JsResult<sys::napi_value>,
+) -> sys::napi_value {
   let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
     // SAFETY: forwarded from Node-API's call of this callback.
-    unsafe { call_export_inner(raw_env, info) }
+    unsafe { call_export_inner(raw_env, info, run) }
   }));
   outcome.unwrap_or_else(|_| {
     let _ = js::throw(
@@ -268,9 +299,11 @@ unsafe extern "C" fn call_export(
   })
 }
 
+#[inline(always)]
 unsafe fn call_export_inner(
   raw_env: sys::napi_env,
   info: sys::napi_callback_info,
+  run: fn(&Env, &Exported, &[sys::napi_value]) -> JsResult<sys::napi_value>,
 ) -> sys::napi_value {
   let env = Env::from_raw(raw_env);
   let mut data = ptr::null_mut();
@@ -311,7 +344,7 @@ unsafe fn call_export_inner(
     };
     &heap
   };
-  call(&env, exported, argv).unwrap_or(ptr::null_mut())
+  run(&env, exported, argv).unwrap_or(ptr::null_mut())
 }
 
 /// Arguments and results held on the stack up to this many.
@@ -329,9 +362,6 @@ pub(crate) fn call(
       env,
       "type incompatibility when transforming from/to JS",
     ));
-  }
-  if exported.cell.is_jspi() {
-    return crate::jspi::call(env, exported, argv);
   }
   // 1-5. ToWebAssemblyValue of each argument (may run user code: outside
   // the store).

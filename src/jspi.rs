@@ -50,49 +50,54 @@ use crate::reclaim::Ref;
 use crate::store::{Data, StoreCell};
 use crate::value::{self, Arg, Out};
 
+mod promising;
+
 type Ctx = *mut StoreContextMut<'static, Data>;
 
 /// What an import of a JSPI store asks the driver to do.
-struct Request {
+pub(super) struct Request {
   /// The JS callable, by its index in the store's `callables`.
   index: usize,
-  types: Arc<[ValType]>,
+  pub(super) types: Arc<[ValType]>,
   params: Vec<Out>,
-  suspending: bool,
+  pub(super) suspending: bool,
   /// The import's way into the store, and what was registered before it.
-  ctx: Ctx,
-  prev: Ctx,
+  pub(super) ctx: Ctx,
+  pub(super) prev: Ctx,
 }
 
-type Response = Result<Vec<Arg>, wasmtime::Error>;
+pub(super) type Response = Result<Vec<Arg>, wasmtime::Error>;
 
 thread_local! {
   /// Left by an import before it returns `Pending`; taken by the driver.
-  static REQUEST: RefCell<Option<Request>> = const { RefCell::new(None) };
+  pub(super) static REQUEST: RefCell<Option<Request>> = const { RefCell::new(None) };
   /// Left by the driver before it polls again; taken by the import.
-  static RESPONSE: RefCell<Option<Response>> = const { RefCell::new(None) };
+  pub(super) static RESPONSE: RefCell<Option<Response>> = const { RefCell::new(None) };
   /// `WebAssembly.SuspendError` of the main namespace (lib/jspi.js).
   static SUSPEND_ERROR: RefCell<Option<Ref>> = const { RefCell::new(None) };
 }
 
-/// Makes `cell` a JSPI store if an import is `Suspending` (`wanted`).
+/// Makes `cell` a JSPI store if an import is `Suspending` (`wanted`). A
+/// store is one or the other from its first instance on: its exported
+/// functions and host functions are made for one kind.
 ///
 /// # Errors
-/// `LinkError` if the store already has synchronous host functions (its
-/// imports are bound to instances that import JS functions).
+/// `LinkError` if the store already has instances (imports are bound to
+/// instances without `Suspending` imports).
 pub fn choose_store(env: &Env, cell: &Rc<StoreCell>, wanted: bool) -> napi::Result<()> {
   if !wanted || cell.is_jspi() {
     return Ok(());
   }
-  let has_hosts = cell
-    .with(|ctx| !ctx.data().callables.is_empty())
+  // Instances give their store a token; a new store has none yet.
+  let used = cell
+    .with(|ctx| ctx.data().token.get(env).is_some())
     .map_err(|e| crate::error::error(env, e))?;
-  if has_hosts {
+  if used {
     let _ = js::throw_class(
       env,
       Hook::LinkError,
       "WebAssembly.Instance(): an import is a WebAssembly.Suspending function, but other imports \
-       belong to instances that import synchronous JS functions: wasmtime runs a store either on \
+       belong to instances without Suspending imports: wasmtime runs a store's wasm either on \
        fibers or not (see the README's known differences)",
     );
     return Err(napi::Error::new(
@@ -206,7 +211,7 @@ impl<F: Future> Future for AssertSend<F> {
 
 /// Answers a request of a plain (not `Suspending`) import: calls the JS
 /// function here, on the main stack.
-fn answer(env: &Env, cell: &Rc<StoreCell>, req: &Request) -> Response {
+pub(super) fn answer(env: &Env, cell: &Rc<StoreCell>, req: &Request) -> Response {
   let _scope = js::Scope::open(env);
   crate::memory::sync_grown(env);
   let called = (|| {
@@ -217,13 +222,17 @@ fn answer(env: &Env, cell: &Rc<StoreCell>, req: &Request) -> Response {
 }
 
 /// A JS exception of an import, kept to be rethrown when the call returns.
-fn threw(env: &Env, cell: &Rc<StoreCell>) -> wasmtime::Error {
+pub(super) fn threw(env: &Env, cell: &Rc<StoreCell>) -> wasmtime::Error {
   let thrown = js::take_exception(env);
   func::stash(env, cell, thrown)
 }
 
 /// Calls the import's JS callable with its arguments.
-fn call_callable(env: &Env, cell: &Rc<StoreCell>, req: &Request) -> JsResult<sys::napi_value> {
+pub(super) fn call_callable(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  req: &Request,
+) -> JsResult<sys::napi_value> {
   if req.types.iter().any(|t| matches!(t, ValType::V128)) {
     return Err(js::throw_type(
       env,
@@ -307,15 +316,16 @@ pub fn instantiate(
   drive(&env, &cell, fut)
 }
 
-const BUSY: &str = "WebAssembly: this instance is running or suspended in a JSPI call (its store \
+pub(super) const BUSY: &str =
+  "WebAssembly: this instance is running or suspended in a JSPI call (its store \
   runs on a fiber): it cannot be entered again until that call returns (see the README's known \
   differences)";
 
 /// The wasm results and the wasm exceptions met, as `func::call` keeps them.
-type Outcome = wasmtime::Result<(Vec<Out>, Vec<(OwnedRooted<ExnRef>, Ref)>)>;
+pub(super) type Outcome = wasmtime::Result<(Vec<Out>, Vec<(OwnedRooted<ExnRef>, Ref)>)>;
 
 /// Arguments converted from JS (before the store is entered).
-fn args(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<Vec<Arg>> {
+pub(super) fn args(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<Vec<Arg>> {
   let undefined = js::undefined(env);
   exported
     .params
@@ -339,6 +349,13 @@ pub(crate) fn call(
   exported: &Exported,
   argv: &[sys::napi_value],
 ) -> JsResult<sys::napi_value> {
+  // Before the arguments are converted, as `func::call` does.
+  if exported.has_v128 {
+    return Err(js::throw_type(
+      env,
+      "type incompatibility when transforming from/to JS",
+    ));
+  }
   let args = args(env, exported, argv)?;
   let cell = &exported.cell;
   let Some(mut store) = cell.try_store().filter(|_| !cell.is_entered()) else {
@@ -371,7 +388,11 @@ pub(crate) fn call(
 }
 
 /// The JS result of a finished call, or its exception thrown.
-fn finish(env: &Env, cell: &Rc<StoreCell>, outcome: Outcome) -> JsResult<sys::napi_value> {
+pub(super) fn finish(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  outcome: Outcome,
+) -> JsResult<sys::napi_value> {
   crate::memory::sync_grown(env);
   let (outs, met) = match outcome {
     Ok(done) => done,
@@ -395,195 +416,6 @@ fn finish(env: &Env, cell: &Rc<StoreCell>, outcome: Outcome) -> JsResult<sys::na
       js::array(env, &values)
     }
   }
-}
-
-/// A `promising` call in progress.
-struct Driver {
-  exported: Rc<Exported>,
-  fut: Pin<Box<dyn Future<Output = Outcome>>>,
-  /// The `Suspending` import waiting for its promise.
-  waiting: Option<Request>,
-}
-
-/// Starts a `promising` call of the exported function `f` (lib/jspi.js).
-/// Returns `[true, result]` when it ran to its end, or `[false, driver,
-/// value]` when a `Suspending` import returned `value`: the call goes on
-/// in `jspiResume(driver, ...)` once `value` settles. Throws what the call
-/// throws.
-#[napi(js_name = "jspiCall")]
-pub fn jspi_call<'env>(
-  env: &'env Env,
-  f: Unknown<'env>,
-  argv: Vec<Unknown<'env>>,
-) -> napi::Result<Unknown<'env>> {
-  let result = (|| {
-    let exported =
-      func::unwrap(env, f.raw()).ok_or_else(|| js::throw_type(env, "not an exported function"))?;
-    // Missing arguments are `undefined`, as for a direct call.
-    let mut argv: Vec<sys::napi_value> = argv.iter().map(|a| a.raw()).collect();
-    if argv.len() < exported.params.len() {
-      argv.resize(exported.params.len(), js::undefined(env));
-    }
-    if !exported.cell.is_jspi() {
-      // No Suspending import can be reached: it just runs.
-      let value = func::call(env, &exported, &argv)?;
-      return js::array(env, &[boolean(env, true)?, value]);
-    }
-    let args = args(env, &exported, &argv)?;
-    let cell = exported.cell.clone();
-    if cell.is_entered() || cell.try_store().is_none() {
-      return Err(js::throw(env, BUSY));
-    }
-    let func = exported.func;
-    let n = exported.results.len();
-    let fut = async move {
-      let mut store = cell.try_store().ok_or_else(|| wasmtime::Error::msg(BUSY))?;
-      let mut scope = RootScope::new(store.as_context_mut());
-      let mut ctx = scope.as_context_mut();
-      let params = args
-        .into_iter()
-        .map(|a| a.into_val(&mut ctx))
-        .collect::<wasmtime::Result<Vec<_>>>()?;
-      let mut results = vec![Val::I32(0); n];
-      func.call_async(&mut ctx, &params, &mut results).await?;
-      let outs = results
-        .iter()
-        .map(|v| value::out(&mut ctx, v))
-        .collect::<wasmtime::Result<Vec<_>>>()?;
-      let met = std::mem::take(&mut ctx.data_mut().exceptions);
-      Ok((outs, met))
-    };
-    let driver = Box::new(Driver {
-      exported,
-      fut: Box::pin(fut),
-      waiting: None,
-    });
-    step(env, driver)
-  })();
-  js::into_napi(result).map(|v| {
-    // SAFETY: a live handle of this call's scope.
-    unsafe { Unknown::from_raw_unchecked(env.raw(), v) }
-  })
-}
-
-/// Goes on with a suspended `promising` call: its `Suspending` import's
-/// promise fulfilled with `value` (`fulfilled`) or rejected with it.
-#[napi(js_name = "jspiResume")]
-pub fn jspi_resume<'env>(
-  env: &'env Env,
-  driver: Unknown<'env>,
-  fulfilled: bool,
-  value: Unknown<'env>,
-) -> napi::Result<Unknown<'env>> {
-  let result = (|| {
-    let mut data = ptr::null_mut();
-    // SAFETY: `driver` is a live handle; Node-API checks it is an external.
-    let status = unsafe { sys::napi_get_value_external(env.raw(), driver.raw(), &mut data) };
-    js::ok(env, status, "napi_get_value_external")?;
-    // SAFETY: externals given to JS by `step` hold a `Box<Option<Box<Driver>>>`.
-    let slot = unsafe { &mut *data.cast::<Option<Box<Driver>>>() };
-    let mut driver = slot
-      .take()
-      .ok_or_else(|| js::throw(env, "JSPI: this call is not suspended"))?;
-    let req = driver
-      .waiting
-      .take()
-      .ok_or_else(|| js::throw(env, "JSPI: this call is not suspended"))?;
-    let cell = driver.exported.cell.clone();
-    // The store is reachable through the suspended import again.
-    cell.swap_entered(req.ctx);
-    let response = {
-      let _scope = js::Scope::open(env);
-      if fulfilled {
-        func::import_args(env, &cell, value.raw(), &req.types).map_err(|Pending| threw(env, &cell))
-      } else {
-        let _ = js::rethrow(env, value.raw());
-        Err(threw(env, &cell))
-      }
-    };
-    RESPONSE.with(|r| *r.borrow_mut() = Some(response));
-    step(env, driver)
-  })();
-  js::into_napi(result).map(|v| {
-    // SAFETY: a live handle of this call's scope.
-    unsafe { Unknown::from_raw_unchecked(env.raw(), v) }
-  })
-}
-
-/// Polls a `promising` call until it ends or a `Suspending` import returns.
-fn step(env: &Env, mut driver: Box<Driver>) -> JsResult<sys::napi_value> {
-  let cell = driver.exported.cell.clone();
-  let mut cx = Context::from_waker(Waker::noop());
-  loop {
-    if let Poll::Ready(outcome) = driver.fut.as_mut().poll(&mut cx) {
-      let value = finish(env, &cell, outcome)?;
-      return js::array(env, &[boolean(env, true)?, value]);
-    }
-    let Some(req) = REQUEST.with(|r| r.borrow_mut().take()) else {
-      continue;
-    };
-    if !req.suspending {
-      let response = answer(env, &cell, &req);
-      RESPONSE.with(|r| *r.borrow_mut() = Some(response));
-      continue;
-    }
-    // The Suspending import is called now, on the main stack.
-    let called = {
-      crate::memory::sync_grown(env);
-      call_callable(env, &cell, &req)
-    };
-    match called {
-      Ok(value) => {
-        // The fiber waits for `value`: nothing may enter the store meanwhile.
-        cell.swap_entered(req.prev);
-        driver.waiting = Some(req);
-        let handle = external(env, driver)?;
-        return js::array(env, &[boolean(env, false)?, handle, value]);
-      }
-      Err(Pending) => {
-        let response = Err(threw(env, &cell));
-        RESPONSE.with(|r| *r.borrow_mut() = Some(response));
-      }
-    }
-  }
-}
-
-/// A JS external owning `driver` (dropped, with its fiber, when collected).
-fn external(env: &Env, driver: Box<Driver>) -> JsResult<sys::napi_value> {
-  unsafe extern "C" fn finalize(
-    _env: sys::napi_env,
-    data: *mut std::ffi::c_void,
-    _hint: *mut std::ffi::c_void,
-  ) {
-    // SAFETY: `data` is the box leaked below, finalized once.
-    drop(unsafe { Box::from_raw(data.cast::<Option<Box<Driver>>>()) });
-  }
-  let data = Box::into_raw(Box::new(Some(driver)));
-  let mut out = ptr::null_mut();
-  // SAFETY: `data` is a fresh leaked box that `finalize` frees.
-  let status = unsafe {
-    sys::napi_create_external(
-      env.raw(),
-      data.cast(),
-      Some(finalize),
-      ptr::null_mut(),
-      &mut out,
-    )
-  };
-  if status != sys::Status::napi_ok {
-    // SAFETY: nothing took ownership of `data`.
-    drop(unsafe { Box::from_raw(data) });
-    js::ok(env, status, "napi_create_external")?;
-  }
-  Ok(out)
-}
-
-fn boolean(env: &Env, b: bool) -> JsResult<sys::napi_value> {
-  let mut out = ptr::null_mut();
-  // SAFETY: `env` is live.
-  let status = unsafe { sys::napi_get_boolean(env.raw(), b, &mut out) };
-  js::ok(env, status, "napi_get_boolean")?;
-  Ok(out)
 }
 
 /// Gives the native side the namespace's `WebAssembly.SuspendError`: the

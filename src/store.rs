@@ -197,6 +197,9 @@ impl StoreCell {
       // import's host function on this thread, to the context made from the
       // `Caller` wasmtime gave it; we are inside that function (nested,
       // through JS), and each `with` makes the only live reference to it.
+      // A JSPI import (jspi.rs) sets it while its fiber is suspended inside
+      // the import, which holds the context and is not running meanwhile.
+      // It is reset before the fiber resumes or is dropped.
       let mut scope = RootScope::new(unsafe { &mut *entered });
       return Ok(f(&mut scope.as_context_mut()));
     }
