@@ -175,6 +175,15 @@ for (const [label, WA, internals] of jspiImpls) {
       assert.deepStrictEqual(calls, []);
     });
 
+    t('a Suspending import of another instance reached through JS frames of a promising call', async () => {
+      // The inner instance's plain call runs inside the outer promising
+      // call's import: V8 names the JS frames between.
+      const { exports: inner } = instance({ suspend: (x) => delay(1, x) });
+      const { exports: outer } = instance({ plain: (x) => inner.run(x), suspend: (x) => delay(1, x) });
+      await assert.rejects(J.promising(outer.mixed)(1),
+        (e) => e instanceof J.SuspendError && e.message === 'trying to suspend JS frames');
+    });
+
     t('a trap after a resumption rejects with a RuntimeError', async () => {
       const { exports } = instance();
       await assert.rejects(J.promising(exports.trapAfter)(1), (e) => e instanceof J.RuntimeError && /unreachable/.test(e.message));

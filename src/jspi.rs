@@ -73,6 +73,8 @@ thread_local! {
   pub(super) static REQUEST: RefCell<Option<Request>> = const { RefCell::new(None) };
   /// Left by the driver before it polls again; taken by the import.
   pub(super) static RESPONSE: RefCell<Option<Response>> = const { RefCell::new(None) };
+  /// How many `promising` drivers are running (their JS on the stack).
+  pub(super) static PROMISING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
   /// `WebAssembly.SuspendError` of the main namespace (lib/jspi.js).
   static SUSPEND_ERROR: RefCell<Option<Ref>> = const { RefCell::new(None) };
 }
@@ -288,11 +290,14 @@ fn drive<R>(
       continue;
     };
     let response = if req.suspending {
-      Err(suspend_error(
-        env,
-        cell,
-        "trying to suspend without WebAssembly.promising",
-      ))
+      // V8's words: with a promising call further out, JS frames are
+      // between it and this import.
+      let message = if PROMISING.with(|p| p.get()) > 0 {
+        "trying to suspend JS frames"
+      } else {
+        "trying to suspend without WebAssembly.promising"
+      };
+      Err(suspend_error(env, cell, message))
     } else {
       answer(env, cell, &req)
     };

@@ -13,7 +13,7 @@ use napi_derive::napi;
 use wasmtime::{AsContextMut, RootScope, Val};
 
 use super::{
-  answer, args, call_callable, finish, threw, Outcome, Request, BUSY, REQUEST, RESPONSE,
+  answer, args, call_callable, finish, threw, Outcome, Request, BUSY, PROMISING, REQUEST, RESPONSE,
 };
 use crate::func::{self, Exported};
 use crate::js::{self, JsResult, Pending};
@@ -145,6 +145,14 @@ pub fn jspi_resume<'env>(
 
 /// Polls a `promising` call until it ends or a `Suspending` import returns.
 fn step(env: &Env, mut driver: Box<Driver>) -> JsResult<sys::napi_value> {
+  struct Running;
+  impl Drop for Running {
+    fn drop(&mut self) {
+      PROMISING.with(|p| p.set(p.get() - 1));
+    }
+  }
+  PROMISING.with(|p| p.set(p.get() + 1));
+  let _running = Running;
   let cell = driver.exported.cell.clone();
   let mut cx = Context::from_waker(Waker::noop());
   loop {
