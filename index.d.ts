@@ -147,6 +147,14 @@ declare namespace WebAssemblyMemoryRs {
   class LinkError extends Error {}
   class RuntimeError extends Error {}
 
+  /** JSPI: marks a JS function as an import that may return a promise for wasm to wait on. */
+  class Suspending {
+    constructor(jsFun: (...args: any[]) => unknown);
+    readonly [Symbol.toStringTag]: 'WebAssembly.Suspending';
+  }
+  /** JSPI: a Suspending import called with no `promising` call to suspend (or, on ours, through JS frames). */
+  class SuspendError extends Error {}
+
   interface WebAssemblyInstantiatedSource { module: Module; instance: Instance }
 
   /** JS string builtins (read where the running Node's built-in reads them: 22+, constants 24+). */
@@ -183,6 +191,12 @@ declare const WebAssembly: {
   readonly CompileError: typeof WebAssemblyMemoryRs.CompileError;
   readonly LinkError: typeof WebAssemblyMemoryRs.LinkError;
   readonly RuntimeError: typeof WebAssemblyMemoryRs.RuntimeError;
+  /** JSPI, where the running Node's built-in has it (Node 24+): `wasmFunc` must be an exported function. */
+  promising?<A extends unknown[], R>(wasmFunc: (...args: A) => R): (...args: A) => Promise<R>;
+  /** JSPI, where the running Node's built-in has it (Node 24+). */
+  readonly Suspending?: typeof WebAssemblyMemoryRs.Suspending;
+  /** JSPI, where the running Node's built-in has it (Node 24+). */
+  readonly SuspendError?: typeof WebAssemblyMemoryRs.SuspendError;
   readonly [Symbol.toStringTag]: 'WebAssembly';
 };
 

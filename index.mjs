@@ -10,3 +10,5 @@ export const {
 } = WebAssembly;
 // JSTag only where the running Node's built-in has it (undefined elsewhere).
 export const JSTag = WebAssembly.JSTag;
+// JSPI only where the running Node's built-in has it (undefined elsewhere).
+export const { Suspending, promising, SuspendError } = WebAssembly;

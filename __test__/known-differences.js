@@ -53,6 +53,13 @@ function savedException(WA) {
   return { tag, thrown, rethrowSaved: exports.rethrowSaved };
 }
 
+/** The JSPI members of `WA`, or ours from internal.js where the namespace has none (Node 20, 22). */
+function jspiOf(WA) {
+  const jspi = Object.hasOwn(WA, 'Suspending') ? WA : require('../internal.js').jspi;
+  const { Module, Instance, Memory, JSTag } = WA;
+  return { Module, Instance, Memory, JSTag, Suspending: jspi.Suspending, promising: jspi.promising, SuspendError: jspi.SuspendError };
+}
+
 const knownDifferences = [
   {
     id: 'proposal-members',
@@ -295,17 +302,116 @@ const wasmKnownDifferences = [
     },
   },
   {
-    id: 'jspi',
-    when: () => builtin !== undefined && Object.hasOwn(builtin, 'Suspending'),
-    reason: 'JSPI (WebAssembly.Suspending, promising, SuspendError), which Node 24 and 26 have, is not ' +
-      'built yet (issue 12, item 5; README "JSPI: what it takes"): the namespace has every other key of the ' +
-      'built-in, in its order.',
+    id: 'jspi-one-call-per-instance',
+    reason: 'A JSPI instance (one that imports a WebAssembly.Suspending function) runs each call on a wasmtime ' +
+      'fiber that holds its store until the call returns: while one promising call is suspended, any other ' +
+      'call into that instance group (another promising call, a plain call) throws an Error saying so, where ' +
+      'V8 runs it. wasmtime\'s collector does not trace the wasm frames of a suspended fiber, so nothing may ' +
+      'run in the store meanwhile (src/runtime/jspi.rs). Calls into other instances interleave freely.',
     tests: [
-      'wasm-namespace: namespace: the built-in\'s own keys, in its order',
+      'jspi: two promising calls into one instance interleave',
+    ],
+    async ours(WA, assert) {
+      const J = jspiOf(WA);
+      const { wat } = require('./wat');
+      const inst = new J.Instance(new J.Module(wat(`(module (import "m" "s" (func $s (param i32) (result i32)))
+        (func (export "run") (param i32) (result i32) (i32.add (call $s (local.get 0)) (i32.const 1))))`)), {
+        m: { s: new J.Suspending((x) => new Promise((resolve) => setTimeout(() => resolve(x), x))) },
+      });
+      const run = J.promising(inst.exports.run);
+      const first = run(20);
+      await assert.rejects(run(5), (e) => e instanceof Error && /cannot be entered again until that call returns/.test(e.message));
+      assert.throws(() => inst.exports.run(1), /cannot be entered again/);
+      assert.strictEqual(await first, 21);
+      assert.strictEqual(await run(5), 6);
+    },
+  },
+  {
+    id: 'jspi-import-exceptions',
+    reason: 'In a JSPI instance, what a JS import throws (and a Suspending import\'s rejection) passes through ' +
+      'wasm without being caught (not by catch_all, nor by JSTag, nor by a WebAssembly.Exception\'s tag) and ' +
+      'comes out unchanged: making it a wasm exception allocates in wasmtime\'s GC heap, which must not happen ' +
+      'while the fiber that would catch it is suspended (src/runtime/jspi.rs).',
+    tests: [
+      'jspi: a rejection is caught in wasm through JSTag',
+    ],
+    async ours(WA, assert) {
+      const J = jspiOf(WA);
+      const { wat } = require('./wat');
+      const boom = new Error('boom');
+      const inst = new J.Instance(new J.Module(wat(`(module
+        (import "m" "suspend" (func $s (param i32) (result i32)))
+        (import "m" "jstag" (tag $js (param externref)))
+        (func (export "run") (param i32) (result externref)
+          (block $h (result externref)
+            (try_table (catch $js $h) (drop (call $s (local.get 0))))
+            (ref.null extern))))`)), { m: { suspend: new J.Suspending(() => Promise.reject(boom)), jstag: WA.JSTag } });
+      await assert.rejects(J.promising(inst.exports.run)(1), (e) => e === boom);
+    },
+  },
+  {
+    id: 'jspi-store-first',
+    reason: 'An instance with a Suspending import cannot join an existing instance group (its imported memory, ' +
+      'table or global already bound to instances without Suspending imports): a LinkError says so. wasmtime ' +
+      'runs a store\'s wasm on fibers or not, and the group\'s exported functions were made for the other ' +
+      'kind. The other order works: instances without Suspending imports may join a JSPI instance\'s group.',
+    tests: [
+      'jspi: an instance with a Suspending import shares a memory with an earlier instance',
     ],
     ours(WA, assert) {
-      const jspi = ['Suspending', 'promising', 'SuspendError'];
-      assert.deepStrictEqual(Reflect.ownKeys(WA), Reflect.ownKeys(builtin).filter((k) => !jspi.includes(k)));
+      const J = jspiOf(WA);
+      const { wat } = require('./wat');
+      const mem = new J.Memory({ initial: 1, maximum: 2 });
+      new J.Instance(new J.Module(wat('(module (import "m" "mem" (memory 1 2)))')), { m: { mem } });
+      const module = new J.Module(wat(`(module (import "m" "s" (func (param i32) (result i32)))
+        (import "m" "mem" (memory 1 2)))`));
+      assert.throws(() => new J.Instance(module, { m: { s: new J.Suspending((x) => x), mem } }),
+        (e) => e instanceof WA.LinkError && /Suspending imports/.test(e.message));
+    },
+  },
+  {
+    id: 'jspi-suspend-error-first',
+    node: '<26',
+    when: () => builtin !== undefined && Object.hasOwn(builtin, 'Suspending'),
+    reason: 'A Suspending import called with no promising call to suspend throws its SuspendError before ' +
+      'its JS function runs, as the proposal and Node 26\'s V8 do; Node 24\'s V8 calls the function first ' +
+      '(and throws the SuspendError after it returns).',
+    tests: [
+      'jspi: a Suspending import called without promising is not called',
+    ],
+    ours(WA, assert) {
+      const J = jspiOf(WA);
+      const { wat } = require('./wat');
+      const calls = [];
+      const inst = new J.Instance(new J.Module(wat(`(module (import "m" "s" (func $s (param i32) (result i32)))
+        (func (export "run") (param i32) (result i32) (call $s (local.get 0))))`)), {
+        m: { s: new J.Suspending((x) => { calls.push(x); return x; }) },
+      });
+      assert.throws(() => inst.exports.run(1), J.SuspendError);
+      assert.deepStrictEqual(calls, []);
+    },
+  },
+  {
+    id: 'jspi-reentry',
+    reason: 'A JS import of a JSPI instance that calls back into that instance group throws an Error (V8 runs ' +
+      'the call, and a Suspending import reached that way is a SuspendError "trying to suspend JS frames"): the ' +
+      'import runs on the main stack while its fiber waits, and a second fiber must not run in the store then ' +
+      '(see jspi-one-call-per-instance).',
+    tests: [
+      'jspi: a plain import calls back into its own instance',
+    ],
+    ours(WA, assert) {
+      const J = jspiOf(WA);
+      const { wat } = require('./wat');
+      let inst;
+      inst = new J.Instance(new J.Module(wat(`(module (import "m" "s" (func $s (param i32) (result i32)))
+        (import "m" "f" (func $f (param i32) (result i32)))
+        (func (export "viaImport") (param i32) (result i32) (call $f (local.get 0)))
+        (func (export "pure") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3))))`)), {
+        m: { s: new J.Suspending((x) => x), f: (x) => inst.exports.pure(x) },
+      });
+      assert.throws(() => inst.exports.viaImport(2), /cannot be entered again/);
+      assert.strictEqual(inst.exports.pure(2), 6);
     },
   },
   {
@@ -648,7 +754,7 @@ const wasmKnownDifferences = [
 const RANGE = /^(>=|<)(\d+(?:\.\d+){0,2})$/;
 const suites = ['constructor', 'grow', 'buffer', 'interface', 'differential', 'differential messages',
   'wasm-namespace', 'wasm-differential', 'wasm-global-table', 'wasm-examples', 'exceptions', 'externref',
-  'wasm-frames', 'table64', 'module-details', 'gc', 'string-builtins'];
+  'wasm-frames', 'table64', 'module-details', 'gc', 'string-builtins', 'jspi'];
 for (const { id, tests, node } of [...knownDifferences, ...wasmKnownDifferences]) {
   for (const key of tests) {
     assert.ok(suites.some((suite) => key.startsWith(`${suite}: `)), `${id}: unknown suite in "${key}"`);

@@ -14,7 +14,8 @@ test('ESM default and named exports are the CommonJS objects', async () => {
   assert.strictEqual(esm.default, cjs);
   assert.strictEqual(esm.Memory, cjs.Memory);
   for (const name of ['compile', 'validate', 'instantiate', 'compileStreaming', 'instantiateStreaming',
-    'Module', 'Instance', 'Table', 'Global', 'Tag', 'Exception', 'JSTag', 'CompileError', 'LinkError', 'RuntimeError']) {
+    'Module', 'Instance', 'Table', 'Global', 'Tag', 'Exception', 'JSTag', 'CompileError', 'LinkError', 'RuntimeError',
+    'Suspending', 'promising', 'SuspendError']) {
     assert.strictEqual(esm[name], cjs[name], name);
   }
 });

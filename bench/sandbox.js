@@ -62,7 +62,7 @@ for (const side of sides) {
 }
 
 // Where the timeout's cost goes: the per-call part that is ours (entering
-// the sandbox, arming the epoch deadline: src/sandbox.rs) is measured with
+// the sandbox, arming the epoch deadline: src/api/sandbox.rs) is measured with
 // calls over 0 elements; the rest scales with the loop (the epoch check
 // Cranelift puts at every loop back-edge: wasmtime's).
 const calls = QUICK ? 100_000 : 500_000;

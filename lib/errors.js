@@ -33,3 +33,5 @@ module.exports = function defineErrors(ns) {
   ns.LinkError = errorClass('LinkError');
   ns.RuntimeError = errorClass('RuntimeError');
 };
+// (JSPI's SuspendError is one too: lib/jspi.js.)
+module.exports.errorClass = errorClass;

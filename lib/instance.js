@@ -61,6 +61,11 @@ module.exports = function defineInstance(ns) {
       const where = `${context}: Import #${i} "${moduleName}" "${componentName}"`;
       switch (kind) {
         case 'function':
+          // JSPI: a Suspending import is its wrapped function (lib/jspi.js).
+          if (ns.isSuspending(v)) {
+            natives.push(ns.callableOf(v));
+            break;
+          }
           // 3.4.1. If IsCallable(v) is false, throw a LinkError.
           if (typeof v !== 'function') throw new LinkError(`${where}: function import requires a callable`);
           natives.push(v);
@@ -95,7 +100,7 @@ module.exports = function defineInstance(ns) {
 
   // Instantiates and builds the exports object.
   function instantiateCore(native, values, natives) {
-    const [store, entries] = binding.instantiateModule(native, natives);
+    const [store, entries] = binding.instantiateModule(native, natives, ns.suspendingImports(values, natives));
     // Imported memories, tables and globals now belong to this store: they
     // hold its token, and the token holds them (as V8's instance holds its
     // memory objects: one JS object per wasm memory, for the store's life;

@@ -19,6 +19,7 @@ const { defineProperty, hasOwn, getOwnPropertyNames } = Object;
 const kDefaultOrder = [
   'compile', 'validate', 'instantiate', 'Module', 'Instance', 'Table', 'Memory', 'Global', 'Tag', 'JSTag',
   'Exception', 'CompileError', 'LinkError', 'RuntimeError', 'compileStreaming', 'instantiateStreaming',
+  'Suspending', 'promising', 'SuspendError',
 ];
 
 /**
@@ -37,7 +38,10 @@ module.exports = function createNamespace(binding, builtin) {
   // Wasm frames in Error.stack.
   ns.addTrapFrames = require('./frames.js')(binding, ns.makeFunction).addTrapFrames;
   require('./exception.js')(ns);
+  require('./jspi.js')(ns);
   const operations = require('./operations.js')(ns);
+  // JSPI's function, where the running Node's built-in has it (24+).
+  operations.promising = ns.promising;
 
   // The namespace object: the running Node's built-in keys that we have, in
   // its order (Node 20 puts the streaming functions before the classes, 22+
@@ -47,7 +51,7 @@ module.exports = function createNamespace(binding, builtin) {
   const interfaces = {
     Module: ns.Module, Instance: ns.Instance, Table: ns.Table, Memory: ns.Memory, Global: ns.Global, Tag: ns.Tag,
     JSTag: ns.JSTag, Exception: ns.Exception, CompileError: ns.CompileError, LinkError: ns.LinkError,
-    RuntimeError: ns.RuntimeError,
+    RuntimeError: ns.RuntimeError, Suspending: ns.Suspending, SuspendError: ns.SuspendError,
   };
   const order = builtin && typeof builtin === 'object' ? getOwnPropertyNames(builtin) : kDefaultOrder;
   const WebAssembly = {};
@@ -75,6 +79,8 @@ module.exports = function createNamespace(binding, builtin) {
     isModule: ns.isModule,
     moduleNative: ns.moduleNative,
     wrapModule: (native) => ns.wrapModule(native),
+    // JSPI on Nodes whose namespace has no JSPI members (20, 22).
+    jspi: { Suspending: ns.Suspending, promising: ns.promising, SuspendError: ns.SuspendError },
   };
   return { WebAssembly, internals };
 };

@@ -132,7 +132,10 @@ pub fn instantiate_module<'env>(
   env: &'env Env,
   module: &NativeModule,
   imports: Vec<Unknown<'env>>,
+  suspending: Option<Vec<u32>>,
 ) -> napi::Result<Unknown<'env>> {
+  // The positions of `WebAssembly.Suspending` imports (JSPI: jspi.rs).
+  let suspending = suspending.unwrap_or_default();
   let wanted: Vec<_> = module.module.imports().collect();
   if imports.len() != wanted.len() {
     return Err(link_error(
@@ -202,6 +205,7 @@ pub fn instantiate_module<'env>(
     Some(cell) => cell,
     None => StoreCell::new(env).map_err(|e| crate::error::error(env, e))?,
   };
+  crate::runtime::jspi::choose_store(env, &cell, !suspending.is_empty())?;
   // A module links only into stores of its engine: the main namespace's
   // and a sandbox's with a timeout or fuel differ (sandbox.rs).
   let same_engine = cell
@@ -235,9 +239,14 @@ pub fn instantiate_module<'env>(
       (Import::Func(f), ExternType::Func(ty)) => {
         // An exported function keeps its own type (a mismatch is a
         // LinkError); any other callable takes the import's.
-        let func = match js::into_napi(func::from_js(env, &cell, *f))? {
-          Some(func) => func,
-          None => js::into_napi(crate::runtime::host::host(env, &cell, *f, ty))?,
+        let at = externs.len() as u32;
+        let func = if suspending.contains(&at) {
+          js::into_napi(crate::runtime::host::host_with(env, &cell, *f, ty, true))?
+        } else {
+          match js::into_napi(func::from_js(env, &cell, *f))? {
+            Some(func) => func,
+            None => js::into_napi(crate::runtime::host::host(env, &cell, *f, ty))?,
+          }
         };
         Extern::Func(func)
       }
@@ -324,7 +333,7 @@ pub fn instantiate_module<'env>(
     crate::memory::mapping::without_shrinking(|| {
       cell.with(|ctx| {
         crate::api::sandbox::arm_outermost(&cell, ctx);
-        Instance::new(&mut *ctx, &module.module, &externs)
+        crate::runtime::jspi::instantiate(ctx, &module.module, &externs)
       })
     })
   };
@@ -337,7 +346,7 @@ pub fn instantiate_module<'env>(
     outcome = cell
       .with(|ctx| {
         crate::api::sandbox::arm_outermost(&cell, ctx);
-        Instance::new(&mut *ctx, &module.module, &externs)
+        crate::runtime::jspi::instantiate(ctx, &module.module, &externs)
       })
       .map_err(|e| crate::error::error(env, e))?;
   }

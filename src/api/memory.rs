@@ -189,7 +189,8 @@ fn memory_in(
   module: &wasmtime::Module,
   shared: bool,
 ) -> wasmtime::Result<Handle> {
-  let instance = wasmtime::Instance::new(&mut *ctx, module, &[])?;
+  // A JSPI store instantiates asynchronously (jspi.rs).
+  let instance = crate::runtime::jspi::instantiate(&mut *ctx, module, &[])?;
   let export = crate::runtime::engine::MEMORY_EXPORT;
   let memory = if shared {
     instance

@@ -24,11 +24,11 @@ use crate::runtime::value::{self, Arg, Out};
 pub struct Exported {
   pub cell: Rc<StoreCell>,
   pub func: Func,
-  params: Vec<ValType>,
-  results: Vec<ValType>,
+  pub(crate) params: Vec<ValType>,
+  pub(crate) results: Vec<ValType>,
   /// A v128 among the params or results: every call is a TypeError before
   /// anything runs (JS API, "call an Exported Function", step 3).
-  has_v128: bool,
+  pub(crate) has_v128: bool,
   /// Numbers only, at most `INLINE` params and one result: calls take the
   /// short path (`call_numeric`).
   numeric: bool,
@@ -122,7 +122,13 @@ fn native_function(env: &Env, exported: &Rc<Exported>) -> JsResult<sys::napi_val
       env.raw(),
       ptr::null(),
       0,
-      Some(call_export),
+      // A JSPI store's exports run on fibers (jspi.rs): chosen here, once,
+      // so that the synchronous call path checks nothing.
+      if exported.cell.is_jspi() {
+        Some(call_export_jspi)
+      } else {
+        Some(call_export)
+      },
       data.cast(),
       &mut f,
     )
@@ -203,9 +209,34 @@ unsafe extern "C" fn call_export(
   raw_env: sys::napi_env,
   info: sys::napi_callback_info,
 ) -> sys::napi_value {
+  // SAFETY: forwarded from Node-API's call of this callback.
+  unsafe { guarded(raw_env, info, call) }
+}
+
+/// [`call_export`] for the exported functions of a JSPI store.
+unsafe extern "C" fn call_export_jspi(
+  raw_env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  // SAFETY: forwarded from Node-API's call of this callback.
+  unsafe { guarded(raw_env, info, crate::runtime::jspi::call) }
+}
+
+/// Runs `run` on an exported function's call, turning a panic into a JS
+/// `Error`.
+///
+/// # Safety
+/// `raw_env` and `info` are those of a Node-API call of a function made by
+/// `native_function`.
+#[inline(always)]
+unsafe fn guarded(
+  raw_env: sys::napi_env,
+  info: sys::napi_callback_info,
+  run: fn(&Env, &Exported, &[sys::napi_value]) -> JsResult<sys::napi_value>,
+) -> sys::napi_value {
   let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
     // SAFETY: forwarded from Node-API's call of this callback.
-    unsafe { call_export_inner(raw_env, info) }
+    unsafe { call_export_inner(raw_env, info, run) }
   }));
   outcome.unwrap_or_else(|_| {
     let _ = js::throw(
@@ -216,9 +247,11 @@ unsafe extern "C" fn call_export(
   })
 }
 
+#[inline(always)]
 unsafe fn call_export_inner(
   raw_env: sys::napi_env,
   info: sys::napi_callback_info,
+  run: fn(&Env, &Exported, &[sys::napi_value]) -> JsResult<sys::napi_value>,
 ) -> sys::napi_value {
   let env = Env::from_raw(raw_env);
   let mut data = ptr::null_mut();
@@ -259,14 +292,18 @@ unsafe fn call_export_inner(
     };
     &heap
   };
-  call(&env, exported, argv).unwrap_or(ptr::null_mut())
+  run(&env, exported, argv).unwrap_or(ptr::null_mut())
 }
 
 /// Arguments and results held on the stack up to this many.
 pub(crate) const INLINE: usize = 8;
 
 /// Calls an exported function: the spec's "call an Exported Function".
-fn call(env: &Env, exported: &Exported, argv: &[sys::napi_value]) -> JsResult<sys::napi_value> {
+pub(crate) fn call(
+  env: &Env,
+  exported: &Exported,
+  argv: &[sys::napi_value],
+) -> JsResult<sys::napi_value> {
   if exported.numeric {
     return call_numeric(env, exported, argv);
   }

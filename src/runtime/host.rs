@@ -15,7 +15,7 @@ use crate::memory::reclaim::Ref;
 use crate::runtime::exception;
 use crate::runtime::func::{is_number, INLINE};
 use crate::runtime::store::{Data, StoreCell};
-use crate::runtime::value::{self, Out};
+use crate::runtime::value::{self, Arg, Out};
 
 /// A host function of `cell`'s store with type `ty` that calls `callable`.
 /// The store refers to `callable` weakly; its token keeps it alive.
@@ -24,6 +24,18 @@ pub fn host(
   cell: &Rc<StoreCell>,
   callable: sys::napi_value,
   ty: FuncType,
+) -> JsResult<Func> {
+  host_with(env, cell, callable, ty, false)
+}
+
+/// [`host`], for a `WebAssembly.Suspending` import when `suspending`: in a
+/// JSPI store every host function is async (jspi.rs).
+pub(crate) fn host_with(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  callable: sys::napi_value,
+  ty: FuncType,
+  suspending: bool,
 ) -> JsResult<Func> {
   keep(env, cell, callable)?;
   let callee = Ref::new(env, callable, false).map_err(|_| Pending)?;
@@ -39,6 +51,9 @@ pub fn host(
     .with(|ctx| {
       let index = ctx.data().callables.len();
       ctx.data_mut().callables.push(callee);
+      if cell.is_jspi() {
+        return crate::runtime::jspi::func(ctx, ty, index, results, suspending);
+      }
       if !numeric {
         return Func::new(
           &mut *ctx,
@@ -151,21 +166,33 @@ fn host_call(
             }
           }
         }
-        let held = thrown.and_then(|e| js::array(&env, &[e]).ok());
-        if let Some(holder) = held {
-          if let Ok(r) = Ref::new(&env, holder, true) {
-            let _ = cell.with(|ctx| {
-              if let Some(mut old) = ctx.data_mut().pending.replace(r) {
-                old.clear(&env);
-              }
-            });
-          }
-        }
+        let error = stash(&env, &cell, thrown);
         drop(scope);
-        Err(wasmtime::Error::msg("a JavaScript import threw"))
+        Err(error)
       }
     }
   })
+}
+
+/// Keeps `thrown` (a JS exception an import threw, if any) in the store, to
+/// be rethrown unchanged when the wasm call returns, and returns the error
+/// that unwinds wasm to there (as from a trap: wasm cannot catch it).
+pub(crate) fn stash(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  thrown: Option<sys::napi_value>,
+) -> wasmtime::Error {
+  let held = thrown.and_then(|e| js::array(env, &[e]).ok());
+  if let Some(holder) = held {
+    if let Ok(r) = Ref::new(env, holder, true) {
+      let _ = cell.with(|ctx| {
+        if let Some(mut old) = ctx.data_mut().pending.replace(r) {
+          old.clear(env);
+        }
+      });
+    }
+  }
+  wasmtime::Error::msg("a JavaScript import threw")
 }
 
 fn call_js(
@@ -226,8 +253,35 @@ fn call_js(
       return Ok(());
     }
   }
-  let mut converted = Vec::with_capacity(results.len());
-  match results.len() {
+  let converted = import_args(env, cell, ret, types)?;
+  // Externrefs are allocated in the import's own root scope (wasmtime's,
+  // around this host function), so that they outlive `with` until wasm
+  // has them.
+  let vals = cell
+    .with_unscoped(|ctx| {
+      converted
+        .into_iter()
+        .map(|a| a.into_val(ctx))
+        .collect::<wasmtime::Result<Vec<_>>>()
+    })
+    .map_err(|e| js::throw(env, &e))?
+    .map_err(|e| js::throw(env, &format!("{e:#}")))?;
+  for (slot, v) in results.iter_mut().zip(vals) {
+    *slot = v;
+  }
+  Ok(())
+}
+
+/// What a JS import returned (`ret`) as values of its result `types`, not
+/// yet in the store (ToWebAssemblyValue; a multi-value result is iterated).
+pub(crate) fn import_args(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  ret: sys::napi_value,
+  types: &[ValType],
+) -> JsResult<Vec<Arg>> {
+  let mut converted = Vec::with_capacity(types.len());
+  match types.len() {
     0 => {}
     1 => converted.push(value::to_wasm(env, cell, ret, &types[0])?),
     n => {
@@ -247,20 +301,5 @@ fn call_js(
       }
     }
   }
-  // Externrefs are allocated in the import's own root scope (wasmtime's,
-  // around this host function), so that they outlive `with` until wasm
-  // has them.
-  let vals = cell
-    .with_unscoped(|ctx| {
-      converted
-        .into_iter()
-        .map(|a| a.into_val(ctx))
-        .collect::<wasmtime::Result<Vec<_>>>()
-    })
-    .map_err(|e| js::throw(env, &e))?
-    .map_err(|e| js::throw(env, &format!("{e:#}")))?;
-  for (slot, v) in results.iter_mut().zip(vals) {
-    *slot = v;
-  }
-  Ok(())
+  Ok(converted)
 }

@@ -11,6 +11,7 @@ pub mod exception;
 pub mod func;
 pub mod gc;
 pub mod host;
+pub mod jspi;
 pub mod legacy;
 pub mod store;
 pub mod string_builtins;

@@ -90,6 +90,12 @@ pub struct Data {
   pub limiter: crate::api::sandbox::Limiter,
 }
 
+// SAFETY: wasmtime asks for `Send` store data only so that an async call's
+// future may move between threads; ours never does. A store lives in an
+// `Rc<StoreCell>` (not `Send`), so it stays on its JS thread, and the futures
+// of JSPI calls (jspi.rs) are polled only there, by the driver that made them.
+unsafe impl Send for Data {}
+
 impl Data {
   /// The env this store's JS objects belong to.
   pub fn env(&self) -> Env {
@@ -131,6 +137,8 @@ pub struct StoreCell {
   entered: Cell<*mut StoreContextMut<'static, Data>>,
   /// The sandbox this store runs under (sandbox.rs), if any.
   pub sandbox: Option<Arc<crate::api::sandbox::Ctx>>,
+  /// Whether this store's host functions are async (JSPI, jspi.rs).
+  jspi: Cell<bool>,
 }
 
 impl StoreCell {
@@ -174,6 +182,7 @@ impl StoreCell {
         store: RefCell::new(store),
         entered: Cell::new(std::ptr::null_mut()),
         sandbox,
+        jspi: Cell::new(false),
       }
     }))
   }
@@ -194,6 +203,9 @@ impl StoreCell {
       // import's host function on this thread, to the context made from the
       // `Caller` wasmtime gave it; we are inside that function (nested,
       // through JS), and each `with` makes the only live reference to it.
+      // A JSPI import (jspi.rs) sets it while its fiber is suspended inside
+      // the import, which holds the context and is not running meanwhile.
+      // It is reset before the fiber resumes or is dropped.
       let mut scope = RootScope::new(unsafe { &mut *entered });
       return Ok(f(&mut scope.as_context_mut()));
     }
@@ -221,6 +233,33 @@ impl StoreCell {
     }
     // SAFETY: as in `with`.
     Ok(f(unsafe { &mut *entered }))
+  }
+
+  /// Whether this store runs its wasm on fibers (an import is
+  /// `WebAssembly.Suspending`: jspi.rs).
+  pub fn is_jspi(&self) -> bool {
+    self.jspi.get()
+  }
+
+  /// Makes this (new, empty) store a JSPI store.
+  pub(crate) fn set_jspi(&self) {
+    self.jspi.set(true);
+  }
+
+  /// Registers `ctx` as the way into this store (see `enter`) and returns
+  /// what was registered before: for jspi.rs, whose imports hand the store
+  /// to the driver on the main stack while their fiber waits.
+  pub(crate) fn swap_entered(
+    &self,
+    ctx: *mut StoreContextMut<'static, Data>,
+  ) -> *mut StoreContextMut<'static, Data> {
+    self.entered.replace(ctx)
+  }
+
+  /// The store itself, unless it is borrowed (a call is running or a JSPI
+  /// call is suspended).
+  pub(crate) fn try_store(&self) -> Option<std::cell::RefMut<'_, Store<Data>>> {
+    self.store.try_borrow_mut().ok()
   }
 
   /// Whether wasm of this store is on the stack (a call is running).

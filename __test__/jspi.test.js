@@ -1,0 +1,269 @@
+'use strict';
+// JSPI (WebAssembly/js-promise-integration: Suspending, promising,
+// SuspendError), run on the built-in where the running Node has it (24+)
+// and then on ours, with the same assertions. Written from the proposal's
+// Overview and the ideas of WPT's wasm/jsapi/jspi/*.
+//
+// Our namespace has the JSPI members only where the built-in has them (its
+// keys, in its order); on Node 20 and 22 ours is tested through
+// internal.js (`jspi`), the built-in not at all.
+const { describe, test } = require('node:test');
+const assert = require('node:assert');
+const { builtin, ours, builtinUsable } = require('./impls');
+const { assertThrows } = require('./helpers');
+const { testFor } = require('./known-differences');
+const { wat } = require('./wat');
+
+const builtinHasJspi = builtin !== undefined && Object.hasOwn(builtin, 'Suspending');
+const jspiImpls = [];
+if (builtinUsable && builtinHasJspi) jspiImpls.push(['builtin', builtin]);
+if (ours) {
+  const { jspi } = require('../internal.js');
+  jspiImpls.push(['wasm-memory-rs', ours, { ...jspi }]);
+}
+
+const text = `(module
+  (import "m" "suspend" (func $suspend (param i32) (result i32)))
+  (import "m" "plain" (func $plain (param i32) (result i32)))
+  (import "m" "mem" (memory 1 2))
+  (func (export "run") (param i32) (result i32)
+    (i32.add (call $suspend (local.get 0)) (i32.const 1)))
+  (func (export "twice") (param i32) (result i32)
+    (i32.add (call $suspend (local.get 0)) (call $suspend (i32.const 100))))
+  (func (export "mixed") (param i32) (result i32)
+    (call $suspend (call $plain (local.get 0))))
+  (func (export "store") (param i32 i32)
+    (i32.store (local.get 0) (call $suspend (local.get 1))))
+  (func (export "trapAfter") (param i32) (result i32)
+    (drop (call $suspend (local.get 0)))
+    unreachable)
+  (func $deep (export "deep") (param i32) (result i32)
+    (drop (call $suspend (local.get 0)))
+    (call $recurse (local.get 0)))
+  (func $recurse (param i32) (result i32)
+    (i32.add (call $recurse (local.get 0)) (i32.const 1)))
+  (func (export "pure") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))
+)`;
+
+// A module without Suspending imports that reads the same memory.
+const readerText = `(module
+  (import "m" "mem" (memory 1 2))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0))))`;
+
+const node = Number(process.versions.node.split('.')[0]);
+const delay = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms));
+
+for (const [label, WA, internals] of jspiImpls) {
+  // On Node 20 and 22 our JSPI members come from internal.js.
+  const J = { ...internals, Module: WA.Module, Instance: WA.Instance, Memory: WA.Memory, RuntimeError: WA.RuntimeError };
+  if (!internals) Object.assign(J, { Suspending: WA.Suspending, promising: WA.promising, SuspendError: WA.SuspendError });
+  const t = testFor('jspi', WA);
+  const module = new J.Module(wat(text));
+
+  function instance({ suspend = (x) => delay(1, x * 2), plain = (x) => x + 10, mem } = {}) {
+    const memory = mem ?? new J.Memory({ initial: 1, maximum: 2 });
+    const inst = new J.Instance(module, { m: { suspend: new J.Suspending(suspend), plain, mem: memory } });
+    return { exports: inst.exports, memory };
+  }
+
+  describe(`jspi (${label})`, () => {
+    t('an export awaits an async JS import (a timer) and returns what wasm made of its value', async () => {
+      const { exports } = instance({ suspend: async (x) => { await delay(5); return x * 2; } });
+      const run = J.promising(exports.run);
+      const promise = run(20);
+      assert.ok(promise instanceof Promise);
+      assert.strictEqual(await promise, 41);
+      // Two suspensions in one call.
+      assert.strictEqual(await J.promising(exports.twice)(1), 202);
+    });
+
+    t('a Suspending import that returns a non-promise or a thenable', async () => {
+      const { exports: a } = instance({ suspend: (x) => x + 5 });
+      assert.strictEqual(await J.promising(a.run)(1), 7);
+      const { exports: b } = instance({ suspend: () => ({ then(resolve) { resolve(9); } }) });
+      assert.strictEqual(await J.promising(b.run)(1), 10);
+    });
+
+    t('a plain import of the same instance runs on the main stack: deep JS recursion works', async () => {
+      const depth = (n) => (n === 0 ? 0 : 1 + depth(n - 1));
+      const { exports } = instance({ plain: (x) => x + depth(8000) });
+      assert.strictEqual(await J.promising(exports.mixed)(1), 2 * 8001);
+      // And without a suspension, a plain call of a JSPI instance's export.
+      assert.strictEqual(exports.pure(5), 15);
+    });
+
+    t('promising calls into two instances interleave', async () => {
+      const { exports: slow } = instance({ suspend: (x) => delay(30, x) });
+      const { exports: fast } = instance({ suspend: (x) => delay(1, x) });
+      const order = [];
+      const a = J.promising(slow.run)(1).then((v) => order.push(['slow', v]));
+      const b = J.promising(fast.run)(2).then((v) => order.push(['fast', v]));
+      await Promise.all([a, b]);
+      assert.deepStrictEqual(order, [['fast', 3], ['slow', 2]]);
+    });
+
+    t('two promising calls into one instance interleave', async () => {
+      const { exports } = instance({ suspend: (x) => delay(x, x) });
+      const run = J.promising(exports.run);
+      assert.deepStrictEqual(await Promise.all([run(30), run(5)]), [31, 6]);
+    });
+
+    t('a plain import calls back into its own instance', () => {
+      let inst;
+      inst = new J.Instance(new J.Module(wat(`(module (import "m" "s" (func $s (param i32) (result i32)))
+        (import "m" "f" (func $f (param i32) (result i32)))
+        (func (export "viaImport") (param i32) (result i32) (call $f (local.get 0)))
+        (func (export "pure") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3))))`)), {
+        m: { s: new J.Suspending((x) => x), f: (x) => inst.exports.pure(x) },
+      });
+      assert.strictEqual(inst.exports.viaImport(2), 6);
+    });
+
+    t('a rejected promise rejects the promising call with the same value', async () => {
+      const boom = new Error('boom');
+      const { exports } = instance({ suspend: () => Promise.reject(boom) });
+      await assert.rejects(J.promising(exports.run)(1), (e) => e === boom);
+      // A synchronous throw too.
+      const thrown = new TypeError('sync');
+      const { exports: e2 } = instance({ suspend: () => { throw thrown; } });
+      await assert.rejects(J.promising(e2.run)(1), (e) => e === thrown);
+    });
+
+    if (Object.hasOwn(WA, 'JSTag')) {
+      t('a rejection is caught in wasm through JSTag', async () => {
+        const catcher = new J.Module(wat(`(module
+          (import "m" "suspend" (func $s (param i32) (result i32)))
+          (import "m" "jstag" (tag $js (param externref)))
+          (func (export "run") (param i32) (result externref)
+            (block $h (result externref)
+              (try_table (catch $js $h) (drop (call $s (local.get 0))))
+              (ref.null extern))))`));
+        const boom = new Error('boom');
+        const inst = new J.Instance(catcher, {
+          m: { suspend: new J.Suspending(() => Promise.reject(boom)), jstag: WA.JSTag },
+        });
+        assert.strictEqual(await J.promising(inst.exports.run)(1), boom);
+      });
+    }
+
+    t('the event loop runs while a call is suspended', async () => {
+      let release;
+      const { exports } = instance({ suspend: (x) => new Promise((resolve) => { release = () => resolve(x); }) });
+      let settled = false;
+      const promise = J.promising(exports.run)(4).then((v) => { settled = true; return v; });
+      await new Promise((resolve) => setImmediate(resolve));
+      await delay(5);
+      assert.strictEqual(settled, false);
+      assert.strictEqual(typeof release, 'function');
+      release();
+      assert.strictEqual(await promise, 5);
+    });
+
+    t('a Suspending import called without promising throws a SuspendError', () => {
+      const { exports } = instance({ suspend: (x) => delay(1, x) });
+      assertThrows(() => exports.run(1), J.SuspendError, /^trying to suspend without WebAssembly\.promising$/);
+      // The instance is usable afterwards.
+      assert.strictEqual(exports.pure(2), 6);
+    });
+
+    t('a Suspending import called without promising is not called', {
+      skip: WA === builtin && node < 26 && "Node 24's built-in calls it first (known difference jspi-suspend-error-first)",
+    }, () => {
+      const calls = [];
+      const { exports } = instance({ suspend: (x) => { calls.push(x); return x; } });
+      assert.throws(() => exports.run(1), J.SuspendError);
+      assert.deepStrictEqual(calls, []);
+    });
+
+    t('a Suspending import of another instance reached through JS frames of a promising call', async () => {
+      // The inner instance's plain call runs inside the outer promising
+      // call's import: V8 names the JS frames between.
+      const { exports: inner } = instance({ suspend: (x) => delay(1, x) });
+      const { exports: outer } = instance({ plain: (x) => inner.run(x), suspend: (x) => delay(1, x) });
+      await assert.rejects(J.promising(outer.mixed)(1),
+        (e) => e instanceof J.SuspendError && e.message === 'trying to suspend JS frames');
+    });
+
+    t('a trap after a resumption rejects with a RuntimeError', async () => {
+      const { exports } = instance();
+      await assert.rejects(J.promising(exports.trapAfter)(1), (e) => e instanceof J.RuntimeError && /unreachable/.test(e.message));
+    });
+
+    t('a stack overflow after a resumption rejects with a RangeError', async () => {
+      const { exports } = instance();
+      await assert.rejects(J.promising(exports.deep)(1), (e) => e instanceof RangeError);
+      // The instance still works.
+      assert.strictEqual(await J.promising(exports.run)(1), 3);
+    });
+
+    t('a memory shared by a JSPI instance and a plain one: the same bytes', async () => {
+      const mem = new J.Memory({ initial: 1, maximum: 2 });
+      const { exports } = instance({ mem, suspend: (x) => delay(1, x) });
+      const reader = new J.Instance(new J.Module(wat(readerText)), { m: { mem } });
+      await J.promising(exports.store)(64, 0x1234567);
+      assert.strictEqual(reader.exports.load(64), 0x1234567);
+      assert.strictEqual(new Int32Array(mem.buffer)[16], 0x1234567);
+    });
+
+    t('an instance with a Suspending import shares a memory with an earlier instance', async () => {
+      const mem = new J.Memory({ initial: 1, maximum: 2 });
+      const reader = new J.Instance(new J.Module(wat(readerText)), { m: { mem } });
+      const { exports } = instance({ mem, suspend: (x) => delay(1, x) });
+      await J.promising(exports.store)(8, 77);
+      assert.strictEqual(reader.exports.load(8), 77);
+    });
+
+    t('promising wraps only exported wasm functions', () => {
+      const { exports } = instance();
+      for (const bad of [() => 1, function f() {}, class {}]) {
+        assertThrows(() => J.promising(bad), TypeError, /^WebAssembly\.promising\(\): Argument 0 must be a WebAssembly exported function$/);
+      }
+      for (const bad of [{}, 1, undefined, null, new J.Suspending(() => 1)]) {
+        assertThrows(() => J.promising(bad), TypeError, /^WebAssembly\.promising\(\): Argument 0 must be a function$/);
+      }
+      const p = J.promising(exports.run);
+      assert.strictEqual(typeof p, 'function');
+      assert.strictEqual(p.length, 1);
+      assert.strictEqual(p.name, exports.run.name);
+      // An export of an instance without Suspending imports just runs.
+      const reader = new J.Instance(new J.Module(wat(readerText)), { m: { mem: new J.Memory({ initial: 1, maximum: 2 }) } });
+      return J.promising(reader.exports.load)(0).then((v) => assert.strictEqual(v, 0));
+    });
+
+    t('Suspending: constructor checks and shape', () => {
+      assertThrows(() => new J.Suspending(1), TypeError, /^WebAssembly\.Suspending\(\): Argument 0 must be a function$/);
+      assertThrows(() => new J.Suspending({}), TypeError, /Argument 0 must be a function/);
+      assertThrows(() => J.Suspending(() => 1), TypeError, /must be invoked with 'new'/);
+      assert.strictEqual(J.Suspending.length, 1);
+      const s = new J.Suspending(() => 1);
+      assert.deepStrictEqual(Reflect.ownKeys(s), []);
+      assert.strictEqual(Object.prototype.toString.call(s), '[object WebAssembly.Suspending]');
+      assert.deepStrictEqual(Reflect.ownKeys(J.Suspending.prototype), ['constructor', Symbol.toStringTag]);
+      assert.strictEqual(J.Suspending.prototype.constructor, J.Suspending);
+      // A Suspending is not callable, and only function imports take it.
+      assert.throws(() => new J.Instance(new J.Module(wat('(module (import "m" "f" (func)))')), { m: { f: {} } }), J.LinkError ?? WA.LinkError);
+    });
+
+    t('SuspendError is an Error subclass like RuntimeError', () => {
+      assert.strictEqual(Object.getPrototypeOf(J.SuspendError), Error);
+      assert.strictEqual(Object.getPrototypeOf(J.SuspendError.prototype), Error.prototype);
+      assert.deepStrictEqual(Object.getOwnPropertyNames(J.SuspendError.prototype), ['constructor', 'name', 'message']);
+      assert.strictEqual(J.SuspendError.prototype.name, 'SuspendError');
+      const e = J.SuspendError('x');
+      assert.ok(e instanceof J.SuspendError);
+      assert.strictEqual(e.message, 'x');
+    });
+  });
+}
+
+test('jspi: the namespace has the JSPI members exactly where the built-in has them', { skip: !ours && 'ours not loaded' }, () => {
+  for (const name of ['Suspending', 'promising', 'SuspendError']) {
+    assert.strictEqual(Object.hasOwn(ours, name), builtinHasJspi, name);
+    if (builtinHasJspi) {
+      const a = Object.getOwnPropertyDescriptor(builtin, name);
+      const b = Object.getOwnPropertyDescriptor(ours, name);
+      assert.deepStrictEqual([b.writable, b.enumerable, b.configurable], [a.writable, a.enumerable, a.configurable], name);
+      assert.strictEqual(ours[name], require('../internal.js').jspi[name]);
+    }
+  }
+});
