@@ -12,12 +12,12 @@ use std::ptr;
 use std::rc::Rc;
 
 use napi::{sys, Env};
-use wasmtime::{Func, FuncType, Trap, Val, ValRaw, ValType};
+use wasmtime::{Func, FuncType, StoreContextMut, Trap, Val, ValRaw, ValType};
 
 use crate::js::{self, Hook, JsResult, Pending};
 use crate::memory::reclaim::Ref;
 use crate::runtime::exception;
-use crate::runtime::store::{self, StoreCell};
+use crate::runtime::store::{self, Data, StoreCell};
 use crate::runtime::value::{self, Arg, Out};
 
 /// What an exported function's JS objects call.
@@ -340,61 +340,48 @@ pub(crate) fn call(
   let mut results_heap = Vec::new();
   // In the store's sandbox, if any, until the error is thrown (sandbox.rs).
   let _sandbox = crate::api::sandbox::Scope::enter(exported.cell.sandbox.as_ref());
-  // The outermost call into the store forgets, when it returns, the wasm
-  // exceptions met on the way (`exception::settle`): done inside this one
-  // `with` when the call succeeds, so a call costs one store borrow.
-  let outermost = !exported.cell.is_entered();
-  let mut met = Vec::new();
-  let outcome = exported
-    .cell
-    .with(|ctx| -> wasmtime::Result<()> {
-      crate::api::sandbox::arm_outermost(&exported.cell, ctx);
-      for (slot, v) in raw.iter_mut().zip(params.iter_mut()) {
-        *slot = match v.take() {
-          // Numbers need no store (the common case, kept cheap).
-          Some(Arg::Val(Val::I32(i))) => ValRaw::i32(i),
-          Some(Arg::Val(Val::I64(i))) => ValRaw::i64(i),
-          Some(Arg::Val(Val::F32(bits))) => ValRaw::f32(bits),
-          Some(Arg::Val(Val::F64(bits))) => ValRaw::f64(bits),
-          Some(other) => other.into_val(ctx)?.to_raw(&mut *ctx)?,
-          None => ValRaw::i32(0),
-        };
-      }
-      // SAFETY: `raw` holds one value per parameter, each converted to
-      // the parameter's type (funcrefs of this store: `value::to_wasm`
-      // wraps others; externrefs rooted in this `with`'s scope), and has
-      // room for every result.
-      unsafe {
-        exported
-          .func
-          .call_unchecked(&mut *ctx, &mut *raw as *mut [ValRaw])
-      }?;
-      let out: &mut [Out] = if exported.results.len() <= INLINE {
-        &mut results[..exported.results.len()]
-      } else {
-        results_heap.resize(exported.results.len(), Out::Val(Val::I32(0)));
-        &mut results_heap
+  in_store(env, exported, |ctx| {
+    for (slot, v) in raw.iter_mut().zip(params.iter_mut()) {
+      *slot = match v.take() {
+        // Numbers need no store (the common case, kept cheap).
+        Some(Arg::Val(Val::I32(i))) => ValRaw::i32(i),
+        Some(Arg::Val(Val::I64(i))) => ValRaw::i64(i),
+        Some(Arg::Val(Val::F32(bits))) => ValRaw::f32(bits),
+        Some(Arg::Val(Val::F64(bits))) => ValRaw::f64(bits),
+        Some(other) => other.into_val(ctx)?.to_raw(&mut *ctx)?,
+        None => ValRaw::i32(0),
       };
-      for ((slot, r), ty) in out.iter_mut().zip(raw.iter()).zip(&exported.results) {
-        *slot = match ty {
-          ValType::I32 => Out::Val(Val::I32(r.get_i32())),
-          ValType::I64 => Out::Val(Val::I64(r.get_i64())),
-          ValType::F32 => Out::Val(Val::F32(r.get_f32())),
-          ValType::F64 => Out::Val(Val::F64(r.get_f64())),
-          _ => {
-            // SAFETY: the call wrote a value of type `ty` into `r`.
-            let val = unsafe { Val::from_raw(&mut *ctx, *r, ty.clone()) };
-            value::out(ctx, &val)?
-          }
-        };
-      }
-      if outermost && !ctx.data().exceptions.is_empty() {
-        met = std::mem::take(&mut ctx.data_mut().exceptions);
-      }
-      Ok(())
-    })
-    .map_err(|e| js::throw(env, &e))?;
-  returned(env, exported, outcome, met)?;
+    }
+    // SAFETY: `raw` holds one value per parameter, each converted to
+    // the parameter's type (funcrefs of this store: `value::to_wasm`
+    // wraps others; externrefs rooted in this `with`'s scope), and has
+    // room for every result.
+    unsafe {
+      exported
+        .func
+        .call_unchecked(&mut *ctx, &mut *raw as *mut [ValRaw])
+    }?;
+    let out: &mut [Out] = if exported.results.len() <= INLINE {
+      &mut results[..exported.results.len()]
+    } else {
+      results_heap.resize(exported.results.len(), Out::Val(Val::I32(0)));
+      &mut results_heap
+    };
+    for ((slot, r), ty) in out.iter_mut().zip(raw.iter()).zip(&exported.results) {
+      *slot = match ty {
+        ValType::I32 => Out::Val(Val::I32(r.get_i32())),
+        ValType::I64 => Out::Val(Val::I64(r.get_i64())),
+        ValType::F32 => Out::Val(Val::F32(r.get_f32())),
+        ValType::F64 => Out::Val(Val::F64(r.get_f64())),
+        _ => {
+          // SAFETY: the call wrote a value of type `ty` into `r`.
+          let val = unsafe { Val::from_raw(&mut *ctx, *r, ty.clone()) };
+          value::out(ctx, &val)?
+        }
+      };
+    }
+    Ok(())
+  })?;
   let results: &[Out] = if exported.results.len() <= INLINE {
     &results[..exported.results.len()]
   } else {
@@ -413,27 +400,38 @@ pub(crate) fn call(
   }
 }
 
-/// Wasm exceptions met by an outermost call, forgotten when it returns.
-type Met = Vec<(wasmtime::OwnedRooted<wasmtime::ExnRef>, Ref)>;
-
-/// After a call: buffers follow growth; a failure becomes the JS error to
-/// throw; wasm exceptions met on the way are forgotten.
-fn returned(
+/// Runs `call` (arguments in, the call, results out) in the exported
+/// function's store, arming its sandbox's limits for an outermost call (the
+/// caller has entered the sandbox); then buffers follow growth, a failure
+/// becomes the JS error to throw, and an outermost call forgets the wasm
+/// exceptions met on the way (`exception::settle`): taken inside this one
+/// `with` when the call succeeds, so a call costs one store borrow.
+fn in_store(
   env: &Env,
   exported: &Exported,
-  outcome: wasmtime::Result<()>,
-  met: Met,
+  call: impl FnOnce(&mut StoreContextMut<'_, Data>) -> wasmtime::Result<()>,
 ) -> JsResult<()> {
+  let outermost = !exported.cell.is_entered();
+  let mut met = Vec::new();
+  let outcome = exported
+    .cell
+    .with(|ctx| -> wasmtime::Result<()> {
+      crate::api::sandbox::arm_outermost(&exported.cell, ctx);
+      call(ctx)?;
+      if outermost && !ctx.data().exceptions.is_empty() {
+        met = std::mem::take(&mut ctx.data_mut().exceptions);
+      }
+      Ok(())
+    })
+    .map_err(|e| js::throw(env, &e))?;
   crate::memory::tracked::sync_grown(env);
   if let Err(e) = outcome {
     let thrown = failure(env, &exported.cell, &e);
     exception::settle(env, &exported.cell);
     return Err(thrown);
   }
-  if !met.is_empty() {
-    for (_, mut r) in met {
-      r.clear(env);
-    }
+  for (_, mut r) in met {
+    r.clear(env);
   }
   Ok(())
 }
@@ -451,27 +449,17 @@ fn call_numeric(
     *slot = value::number_to_raw(env, arg, ty)?;
   }
   let slots = exported.params.len().max(exported.results.len());
+  // In the store's sandbox, if any, until the error is thrown (sandbox.rs).
   let _sandbox = crate::api::sandbox::Scope::enter(exported.cell.sandbox.as_ref());
-  let outermost = !exported.cell.is_entered();
-  let mut met = Vec::new();
-  let outcome = exported
-    .cell
-    .with(|ctx| -> wasmtime::Result<()> {
-      crate::api::sandbox::arm_outermost(&exported.cell, ctx);
-      // SAFETY: `raw` holds one value per parameter, each of the
-      // parameter's number type, and has room for the result.
-      unsafe {
-        exported
-          .func
-          .call_unchecked(&mut *ctx, &mut raw[..slots] as *mut [ValRaw])
-      }?;
-      if outermost && !ctx.data().exceptions.is_empty() {
-        met = std::mem::take(&mut ctx.data_mut().exceptions);
-      }
-      Ok(())
-    })
-    .map_err(|e| js::throw(env, &e))?;
-  returned(env, exported, outcome, met)?;
+  in_store(env, exported, |ctx| {
+    // SAFETY: `raw` holds one value per parameter, each of the parameter's
+    // number type, and has room for the result.
+    unsafe {
+      exported
+        .func
+        .call_unchecked(&mut *ctx, &mut raw[..slots] as *mut [ValRaw])
+    }
+  })?;
   match exported.results.first() {
     None => Ok(js::undefined(env)),
     Some(ty) => value::raw_number_to_js(env, &exported.cell, raw[0], ty),
