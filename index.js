@@ -17,25 +17,21 @@ binding.setMaxBufferLength(require('node:buffer').constants.MAX_LENGTH);
 // src/memory/reclaim.rs): they call this to run a full garbage collection. The V8
 // flag is set only for the moment it takes to make the function.
 let gcFunction;
-function makeGcFunction() {
-  gcFunction = null;
-  const v8 = require('node:v8');
-  const hadGc = typeof globalThis.gc === 'function';
-  v8.setFlagsFromString('--expose-gc');
-  try {
-    gcFunction = require('node:vm').runInNewContext('gc');
-  } finally {
-    if (!hadGc) v8.setFlagsFromString('--no-expose-gc');
-  }
-}
 binding.setCollector(function collect() {
-  if (gcFunction === undefined) makeGcFunction();
+  if (gcFunction === undefined) {
+    gcFunction = null;
+    const v8 = require('node:v8');
+    const hadGc = typeof globalThis.gc === 'function';
+    v8.setFlagsFromString('--expose-gc');
+    try {
+      gcFunction = require('node:vm').runInNewContext('gc');
+    } finally {
+      if (!hadGc) v8.setFlagsFromString('--no-expose-gc');
+    }
+  }
   if (gcFunction === null) throw new Error('garbage collection is not available');
   gcFunction();
 });
-// A worker may be terminated while a sweep needs the collector, and a new
-// context made then fails (V8 prints the failure): workers make it now.
-if (!require('node:worker_threads').isMainThread) makeGcFunction();
 
 // The namespace, built by lib/namespace.js (a file per interface under
 // lib/), in the order of the running Node's built-in.
