@@ -14,24 +14,10 @@ binding.setMaxBufferLength(require('node:buffer').constants.MAX_LENGTH);
 
 // Sweeps of unreachable memories sometimes must know, with no user code in
 // between, whether a buffer they stopped holding is still reachable (see
-// src/memory/reclaim.rs): they call this to run a full garbage collection. The V8
-// flag is set only for the moment it takes to make the function.
-let gcFunction;
-binding.setCollector(function collect() {
-  if (gcFunction === undefined) {
-    gcFunction = null;
-    const v8 = require('node:v8');
-    const hadGc = typeof globalThis.gc === 'function';
-    v8.setFlagsFromString('--expose-gc');
-    try {
-      gcFunction = require('node:vm').runInNewContext('gc');
-    } finally {
-      if (!hadGc) v8.setFlagsFromString('--no-expose-gc');
-    }
-  }
-  if (gcFunction === null) throw new Error('garbage collection is not available');
-  gcFunction();
-});
+// src/memory/reclaim.rs): they run a full garbage collection. A process
+// started with --expose-gc lends its `gc`, the cheapest; otherwise the addon
+// asks V8 itself (src/memory/full_gc.rs), with no flag or context made here.
+if (typeof globalThis.gc === 'function') binding.setCollector(globalThis.gc);
 
 // The namespace, built by lib/namespace.js (a file per interface under
 // lib/), in the order of the running Node's built-in.

@@ -14,17 +14,17 @@ const root = path.join(__dirname, '..');
 const MiB = 2 ** 20;
 
 /**
- * Runs `fn`, a self-contained function, in a child Node with --expose-gc,
- * as `fn(options)` where options.root is the package. The child reports by
- * printing `RESULT <json>`. Resolves with { status, signal, timedOut,
- * stdout, stderr, result, ms }.
+ * Runs `fn`, a self-contained function, in a child Node (with --expose-gc
+ * unless `execArgv` says otherwise), as `fn(options)` where options.root is
+ * the package. The child reports by printing `RESULT <json>`. Resolves with
+ * { status, signal, timedOut, stdout, stderr, result, ms }.
  */
-function runChild(fn, { options = {}, timeoutMs = 55000, wrap = true } = {}) {
+function runChild(fn, { options = {}, timeoutMs = 55000, wrap = true, execArgv = ['--expose-gc'] } = {}) {
   const call = `(${fn})(${JSON.stringify({ root, ...options })})`;
   const code = wrap
     ? `Promise.resolve(${call}).catch((error) => { console.error(error); process.exit(70); });`
     : `${call};`;
-  return spawnCollect(process.execPath, ['--expose-gc', '-e', code], timeoutMs);
+  return spawnCollect(process.execPath, [...execArgv, '-e', code], timeoutMs);
 }
 
 /** The child ended by itself with status 0 and wrote nothing to stderr. */
@@ -292,6 +292,61 @@ test('terminating workers that hold memories and buffers neither crashes nor han
   if (r.sharedSupported) assert.deepStrictEqual(r.sharedAfter, [65536, 55]);
   assert.strictEqual(r.afterwards, 1);
 });
+
+// Sweeps force a full garbage collection when a memory they stopped holding
+// may be garbage (src/memory/reclaim.rs). Once, that was a `gc` function made
+// in a new context while a V8 flag was set: a worker terminated while making
+// it made V8 print to stderr, and workers toggling the process-wide flag at
+// once left one without `gc`. Here workers churn memories (every sweep then
+// forces a collection) and are terminated at many moments, in processes
+// with and without --expose-gc; afterwards no context has gained a `gc`.
+for (const execArgv of [['--expose-gc'], []]) {
+  const how = execArgv.length ? 'with --expose-gc' : 'without --expose-gc';
+  test(`workers terminated in the middle of sweeps, ${how}: no crash, no output, no V8 flag changed`, async () => {
+    async function body({ root }) {
+      const { Worker } = require('node:worker_threads');
+      const vm = require('node:vm');
+      const v8 = require('node:v8');
+      let flagChanges = 0;
+      const setFlags = v8.setFlagsFromString;
+      v8.setFlagsFromString = (flags) => {
+        flagChanges++;
+        return setFlags(flags);
+      };
+      const { Memory } = require(root);
+      const source = `
+        const { parentPort, workerData } = require('node:worker_threads');
+        const { Memory } = require(workerData.root);
+        parentPort.postMessage('started');
+        // Memories whose buffers were read, dropped at once: sweeps must
+        // collect garbage to free them.
+        for (let i = 0; ; i++) new Uint8Array(new Memory({ initial: 1 + (i & 3) }).buffer)[i & 0xffff] = i;`;
+      const hadGc = vm.runInNewContext('typeof gc');
+      let terminated = 0;
+      for (let round = 0; round < 12; round++) {
+        const workers = [0, 1].map(() => new Worker(source, { eval: true, workerData: { root } }));
+        await Promise.all(workers.map((worker, i) => new Promise((resolve, reject) => {
+          worker.on('error', reject);
+          const delay = (round * 7 + i * 13) % 40;
+          // Half of them at once, before they have even loaded the addon.
+          if (round % 2 === 0 && i === 0) return worker.terminate().then(resolve, reject);
+          worker.once('message', () => setTimeout(() => worker.terminate().then(resolve, reject), delay));
+        })));
+        terminated += workers.length;
+      }
+      // The main thread churns too, then still works.
+      for (let i = 0; i < 2000; i++) new Uint8Array(new Memory({ initial: 1 }).buffer)[i] = 1;
+      const memory = new Memory({ initial: 1, maximum: 2 });
+      console.log(`RESULT ${JSON.stringify({ terminated, flagChanges, hadGc, gcNow: vm.runInNewContext('typeof gc'), grew: memory.grow(1) })}`);
+    }
+    const r = assertClean(await runChild(body, { execArgv }), 'child');
+    assert.strictEqual(r.terminated, 24);
+    assert.strictEqual(r.flagChanges, 0, 'the addon changed V8 flags');
+    assert.strictEqual(r.gcNow, r.hadGc, 'new contexts gained or lost `gc`');
+    assert.strictEqual(r.hadGc, execArgv.length ? 'function' : 'undefined');
+    assert.strictEqual(r.grew, 1);
+  });
+}
 
 test('a process that exits with live memories and buffers exits with status 0', async () => {
   // Shared by the scenarios: memories of every kind, with buffers and views.

@@ -533,8 +533,9 @@ pub fn sweep(env: Env) -> u32 {
   reclaim::sweep(&env) as u32
 }
 
-/// Sets the function that sweeps call to run a full garbage collection, when
-/// they must know whether a buffer they stopped holding is still reachable.
+/// Lends sweeps the process's `gc` (when started with `--expose-gc`), for
+/// when they must know whether a buffer they stopped holding is still
+/// reachable; without it they ask V8 directly (memory/full_gc.rs).
 ///
 /// # Errors
 /// `TypeError` if `collector` is not a function.

@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod buffer;
+pub mod full_gc;
 pub mod internal;
 pub mod mapping;
 pub mod pool;

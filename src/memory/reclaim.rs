@@ -64,7 +64,8 @@ struct Registry {
   created_since_sweep: usize,
   /// Objects retired by their finalizers since the registry was pruned.
   retired_since_prune: usize,
-  /// A JS function that runs a full garbage collection (set by index.js).
+  /// The process's `gc` function, when it was started with `--expose-gc`
+  /// (set by index.js): cheaper than full_gc.rs.
   collector: Option<Ref>,
   /// A weak reference to an object nothing else holds: once it reads back
   /// empty, a garbage collection has run and a sweep may free something.
@@ -113,11 +114,12 @@ pub fn set_collector(env: &Env, collector: sys::napi_value) -> napi::Result<()> 
   Ok(())
 }
 
-/// Runs the collector; false if there is none or it threw.
+/// Runs a full garbage collection: the process's `gc` where it has one,
+/// else V8's own call (full_gc.rs); false if neither could.
 fn collect(env: &Env) -> bool {
   let collector = REGISTRY.with(|r| r.borrow().collector.as_ref().and_then(|c| c.get(env)));
   let Some(collector) = collector else {
-    return false;
+    return crate::memory::full_gc::collect();
   };
   let mut undefined = ptr::null_mut();
   let mut result = ptr::null_mut();
