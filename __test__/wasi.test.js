@@ -273,6 +273,46 @@ test('memory growth between calls: each call sees the memory as it is now', () =
   }
 });
 
+test('instances of ours call WASI natively once a memory of ours is bound; before that, the JS import answers', () => {
+  const stdout = fs.openSync(os.devNull, 'w');
+  for (const [label, make] of namespaces) {
+    const WA = make();
+    const wasi = new WASI({ version: 'preview1', stdout });
+    const instance = new WA.Instance(new WA.Module(callsModule()), wasi.getImportObject());
+    const x = instance.exports;
+    // Not started: node:wasi's error, from the JS import.
+    const before = binding.wasiNativeCalls();
+    assert.throws(() => x.clock_time_get(0, 1n, 0), { code: 'ERR_WASI_NOT_STARTED' }, label);
+    assert.strictEqual(binding.wasiNativeCalls(), before, label);
+    wasi.initialize(instance);
+    assert.strictEqual(x.clock_time_get(0, 1n, 0), 0, label);
+    assert.strictEqual(x.args_sizes_get(70000, 70004), 61, label);
+    assert.strictEqual(binding.wasiNativeCalls(), before + 2, `${label}: served natively`);
+    // Growth by wasm or JS: the next native call sees it.
+    x.memory.grow(1);
+    assert.strictEqual(x.args_sizes_get(70000, 70004), 0, label);
+    // JS callers of wasiImport still go through the JS function.
+    assert.strictEqual(wasi.wasiImport.clock_time_get(0, 1n, 0), 0, label);
+    assert.strictEqual(binding.wasiNativeCalls(), before + 3, label);
+  }
+});
+
+test('finalizeBindings with another memory: calls use that memory, natively for ours (Node 24+)', { skip: typeof WASI.prototype.finalizeBindings !== 'function' && 'finalizeBindings is Node 24+' }, () => {
+  const results = [];
+  for (const [W, WA] of [[nodeWasi(), builtin], [WASI, ours]]) {
+    const wasi = new W({ version: 'preview1', args: ['a', 'bc'] });
+    const instance = new WA.Instance(new WA.Module(callsModule()), wasi.getImportObject());
+    const other = new WA.Memory({ initial: 1 });
+    wasi.finalizeBindings(instance, { memory: other });
+    const status = instance.exports.args_sizes_get(16, 20);
+    const dv = new DataView(other.buffer);
+    const own = new DataView(instance.exports.memory.buffer);
+    results.push([status, dv.getUint32(16, true), dv.getUint32(20, true), own.getUint32(16, true)]);
+  }
+  assert.deepStrictEqual(results[1], results[0]);
+  assert.deepStrictEqual(results[1], [0, 2, 5, 0]);
+});
+
 test('clocks, random, poll_oneoff and sched_yield', () => {
   const { x, u32, mem } = caller(WASI, ours, {});
   const dv = () => new DataView(x.memory.buffer);

@@ -461,6 +461,8 @@ function main() {
 
   // Sandboxes (issue 11): their own script, run as a child.
   spawnSync(process.execPath, ['--expose-gc', path.join(__dirname, 'sandbox.js'), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' });
+  // WASI calls (issue 11): their own script too.
+  spawnSync(process.execPath, [path.join(__dirname, 'wasi.js'), ...(QUICK ? ['--quick'] : [])], { stdio: 'inherit' });
   console.log(`\n(sink ${sink})`);
   if (JSON_OUT) {
     const file = path.join(__dirname, 'results.json');

@@ -5,6 +5,7 @@
 // them, as node:wasi accepts the built-in's.
 
 const checks = [];
+const natives = [];
 
 // The built-in's brand check: its `buffer` getter throws on anything else.
 const builtin = globalThis.WebAssembly;
@@ -22,9 +23,10 @@ function isBuiltinMemory(value) {
   }
 }
 
-/** Adds one namespace's brand check (index.js). */
-function addMemoryCheck(check) {
+/** Adds one namespace's brand check and its way to the native memory (lib/memory.js). */
+function addMemoryCheck(check, nativeOf) {
   checks.push(check);
+  natives.push(nativeOf);
 }
 
 /** Whether `value` is a Memory of ours (any namespace) or of the built-in. */
@@ -35,4 +37,12 @@ function isAnyMemory(value) {
   return isBuiltinMemory(value);
 }
 
-module.exports = { addMemoryCheck, isAnyMemory };
+/** The native memory of a Memory of ours (any namespace); null for the built-in's. */
+function nativeMemoryOf(value) {
+  for (let i = 0; i < checks.length; i++) {
+    if (checks[i](value)) return natives[i](value);
+  }
+  return null;
+}
+
+module.exports = { addMemoryCheck, isAnyMemory, nativeMemoryOf };

@@ -248,7 +248,7 @@ module.exports = function defineMemory(ns) {
   ns.isMemory = isMemory;
   ns.memoryNative = memoryNative;
   // wasm-memory-rs/wasi accepts every namespace's memories (lib/wasi.js).
-  require('./memory-brands.js').addMemoryCheck(isMemory);
+  require('./memory-brands.js').addMemoryCheck(isMemory, memoryNative);
   ns.bindMemory = bindMemory;
   ns.wrapMemory = wrapMemory;
 };

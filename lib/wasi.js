@@ -16,7 +16,7 @@ const { inspect } = require('node:util');
 
 require('../index.js');
 const { binding } = require('./binding.js').loadBinding();
-const { isAnyMemory } = require('./memory-brands.js');
+const { isAnyMemory, nativeMemoryOf } = require('./memory-brands.js');
 
 const { TypeError, RangeError, Error } = globalThis;
 const { defineProperty } = Object;
@@ -197,6 +197,9 @@ class WASI {
       }
       defineProperty(fn, 'name', { value: name });
       defineProperty(fn, 'length', { value: arity });
+      // Instances of ours call it natively once a memory of ours is bound
+      // (src/wasi/link.rs); JS callers and the built-in's instances call fn.
+      if (name !== 'proc_exit') binding.wasiMarkImport(fn, id, op);
       imports[name] = fn;
     });
     return imports;
@@ -221,6 +224,7 @@ class WASI {
     }
     this.#memory = memory;
     this.#viewBuffer = null;
+    binding.wasiSetMemory(this.#context.id, nativeMemoryOf(memory));
   }
 
   #setupInstance(instance) {

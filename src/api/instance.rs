@@ -242,6 +242,8 @@ pub fn instantiate_module<'env>(
         let at = externs.len() as u32;
         let func = if suspending.contains(&at) {
           js::into_napi(crate::runtime::host::host_with(env, &cell, *f, ty, true))?
+        } else if let Some(func) = js::into_napi(crate::wasi::link::host(env, &cell, *f, &ty))? {
+          func
         } else {
           match js::into_napi(func::from_js(env, &cell, *f))? {
             Some(func) => func,

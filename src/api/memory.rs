@@ -497,6 +497,11 @@ impl NativeMemory {
     self.tracked.borrow().mapping.accessible() as f64
   }
 
+  /// The reservation holding the bytes (for WASI calls linked natively).
+  pub(crate) fn mapping(&self) -> Arc<Mapping> {
+    self.tracked.borrow().mapping.clone()
+  }
+
   /// The address of the first byte (for tests that prove it never moves).
   #[napi]
   pub fn base_address(&self) -> f64 {

@@ -5,7 +5,9 @@
 //! `lib/wasi.js` makes one [`WasiContext`] per `WASI` object and a JS
 //! function per WASI import, each of which calls [`wasi_call`] with the
 //! context's id, the function's index ([`FUNCTIONS`]), a `Uint8Array` over the instance's
-//! memory as it is at the time of the call, and the arguments as u64s. The
+//! memory as it is at the time of the call, and the arguments as u64s;
+//! instances of ours skip all that and call the functions natively once a
+//! memory of ours is bound (`link.rs`). The
 //! files: `errno.rs` (error numbers), `guest.rs` (checked access to guest
 //! memory), `table.rs` (descriptors), `path.rs` (resolution beneath a
 //! preopen: the sandbox), `fs.rs` (`fd_*`), `paths.rs` (`path_*`),
@@ -14,6 +16,7 @@
 mod errno;
 mod fs;
 mod guest;
+pub(crate) mod link;
 mod misc;
 mod path;
 mod paths;
@@ -96,6 +99,8 @@ pub struct Ctx {
   table: Table,
   args: Vec<Vec<u8>>,
   env: Vec<Vec<u8>>,
+  /// The memory of ours that `start()` bound, for natively linked calls.
+  memory: Option<std::sync::Arc<crate::memory::mapping::Mapping>>,
 }
 
 thread_local! {
@@ -178,6 +183,7 @@ impl WasiContext {
       table,
       args: args.into_iter().map(String::into_bytes).collect(),
       env: env.into_iter().map(String::into_bytes).collect(),
+      memory: None,
     };
     let id = CONTEXTS.with(|c| {
       let mut c = c.borrow_mut();
