@@ -209,10 +209,15 @@ impl StoreCell {
       let mut scope = RootScope::new(unsafe { &mut *entered });
       return Ok(f(&mut scope.as_context_mut()));
     }
-    let mut store = self
-      .store
-      .try_borrow_mut()
-      .map_err(|_| "the wasm store is busy (re-entered without an import)".to_owned())?;
+    let mut store = self.store.try_borrow_mut().map_err(|_| {
+      if self.is_jspi() {
+        // A suspended JSPI call holds the store (a Global or Table of its
+        // instance group read meanwhile): a known difference, said so.
+        crate::runtime::jspi::BUSY.to_owned()
+      } else {
+        "the wasm store is busy (re-entered without an import)".to_owned()
+      }
+    })?;
     let mut scope = RootScope::new(store.as_context_mut());
     Ok(f(&mut scope.as_context_mut()))
   }
