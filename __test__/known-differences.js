@@ -377,6 +377,33 @@ const wasmKnownDifferences = [
     },
   },
   {
+    id: 'implementation-limits',
+    reason: 'wasmtime\'s parser (wasmparser) has fixed limits below some of the JS API\'s: 100 tables (the JS ' +
+      'API: 100,000), 100,000 element segments (10,000,000), and an "effective type size" of 1,000,000 that ' +
+      'a module of a million imports or exports exceeds. Such modules are a CompileError (validate says false). ' +
+      'The limits are constants of wasmparser, with no setting in wasmtime 48 (WPT limits.any.js of the spec ' +
+      'repository; Node does not vendor it).',
+    tests: [
+      'module-details: a module with 101 tables, and one with 100,001 element segments, validates and compiles',
+    ],
+    ours(WA, assert) {
+      const leb = (n) => { const out = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n); return out; };
+      const module = (id, count, item) => {
+        const body = [...leb(count)];
+        for (let i = 0; i < count; i++) body.push(...item);
+        return new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, id, ...leb(body.length), ...body]);
+      };
+      for (const [bytes, limit] of [
+        [module(4, 100, [0x70, 0, 0]), null], [module(4, 101, [0x70, 0, 0]), /tables count exceeds limit of 100/],
+        [module(9, 100000, [1, 0, 0]), null], [module(9, 100001, [1, 0, 0]), /element segments count exceeds limit of 100000/],
+      ]) {
+        assert.strictEqual(WA.validate(bytes), limit === null);
+        if (limit === null) new WA.Module(bytes);
+        else assertThrows(() => new WA.Module(bytes), WA.CompileError, limit);
+      }
+    },
+  },
+  {
     id: 'jspi-store-first',
     reason: 'An instance with a Suspending import cannot join an existing instance group (its imported memory, ' +
       'table or global already bound to instances without Suspending imports): a LinkError says so. wasmtime ' +
