@@ -255,6 +255,31 @@ for (const [label, WA, internals] of jspiImpls) {
       assert.strictEqual(inst.exports.g.value, 5);
     });
 
+    // A plain import of a JSPI instance stores references in the
+    // instance's global while the wasm that called it holds another in a
+    // local: that one must come back (the collector must see the frames).
+    t('a plain import stores references in a global while the calling wasm holds one', async () => {
+      let inst;
+      inst = new J.Instance(new J.Module(wat(`(module
+        (import "m" "s" (func $s (param i32) (result i32)))
+        (import "m" "churn" (func $churn))
+        (global (export "g") (mut externref) (ref.null extern))
+        (func (export "run") (result externref)
+          (local externref)
+          (local.set 0 (global.get 0))
+          (drop (call $s (i32.const 0)))
+          (call $churn)
+          (local.get 0)))`)), {
+        m: {
+          s: new J.Suspending((x) => Promise.resolve(x)),
+          churn: () => { for (let i = 0; i < 300000; i++) inst.exports.g.value = { i }; },
+        },
+      });
+      const keep = { keep: true };
+      inst.exports.g.value = keep;
+      assert.strictEqual(await J.promising(inst.exports.run)(), keep);
+    });
+
     // JSPI Overview: a suspension captures the wasm frames up to the
     // promising call, whichever instance they belong to.
     t('a suspension through an exported function of another instance', async () => {

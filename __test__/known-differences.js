@@ -351,6 +351,53 @@ const wasmKnownDifferences = [
     },
   },
   {
+    id: 'jspi-waiting-references',
+    reason: 'While a JSPI call\'s wasm waits for an import (its fiber suspended: a plain import\'s JS runs, or ' +
+      'a Suspending import\'s promise is pending), storing a JS value as a reference in that instance group ' +
+      '(a Global\'s or Table\'s externref or anyref) throws an Error, where V8 stores it. Making the reference ' +
+      'allocates in wasmtime\'s GC heap, and a collection then would not see the suspended fiber\'s frames: it ' +
+      'freed references only those frames held (found by WPT-driven tests; src/runtime/jspi.rs). Numbers and ' +
+      'null can still be stored.',
+    tests: [
+      'jspi: a plain import stores references in a global while the calling wasm holds one',
+    ],
+    async ours(WA, assert) {
+      const J = jspiOf(WA);
+      const { wat } = require('./wat');
+      let inst;
+      const seen = [];
+      inst = new J.Instance(new J.Module(wat(`(module
+        (import "m" "s" (func $s (param i32) (result i32)))
+        (import "m" "churn" (func $churn))
+        (global (export "g") (mut externref) (ref.null extern))
+        (global (export "n") (mut i32) (i32.const 0))
+        (func (export "run") (result externref)
+          (local externref)
+          (local.set 0 (global.get 0))
+          (drop (call $s (i32.const 0)))
+          (call $churn)
+          (local.get 0)))`)), {
+        m: {
+          s: new J.Suspending((x) => Promise.resolve(x)),
+          churn: () => {
+            inst.exports.n.value = 7;
+            inst.exports.g.value = null;
+            try { inst.exports.g.value = {}; } catch (e) { seen.push(e); }
+          },
+        },
+      });
+      const keep = { keep: true };
+      inst.exports.g.value = keep;
+      assert.strictEqual(await J.promising(inst.exports.run)(), keep);
+      assert.strictEqual(seen.length, 1);
+      assert.ok(seen[0] instanceof Error && /cannot be stored in this instance group/.test(seen[0].message), String(seen[0]));
+      assert.strictEqual(inst.exports.n.value, 7);
+      // After the call, references are stored again.
+      inst.exports.g.value = keep;
+      assert.strictEqual(inst.exports.g.value, keep);
+    },
+  },
+  {
     id: 'jspi-across-groups',
     reason: 'A promising call suspends only the wasm of its own instance group: a Suspending import reached ' +
       'through an exported function of another instance group (imported as a function) throws a SuspendError ' +

@@ -174,7 +174,17 @@ async fn import<'a>(
     });
     prev
   };
+  // While the fiber is suspended, nothing may allocate in the GC heap.
+  struct Waiting<'c>(&'c StoreCell);
+  impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+      self.0.set_waiting(false);
+    }
+  }
+  cell.set_waiting(true);
+  let waiting = Waiting(&cell);
   YieldOnce(false).await;
+  drop(waiting);
   // `ctx` must stay in this future's state (the driver used it through
   // the pointer) until here.
   std::hint::black_box(&mut ctx);
