@@ -73,6 +73,12 @@ for (const [name, WA] of impls) {
         assertThrows(() => Object.defineProperty(object, 'x', { value: 1 }), TypeError, /opaque/);
         assertThrows(() => delete object.x, TypeError, /opaque/);
         assertThrows(() => Object.setPrototypeOf(object, null), TypeError, /opaque/);
+        // [[PreventExtensions]] throws too, though the object is not
+        // extensible (JS API: exported GC objects), and with it seal/freeze.
+        assertThrows(() => Object.preventExtensions(object), TypeError, /opaque/);
+        assertThrows(() => Reflect.preventExtensions(object), TypeError, /opaque/);
+        assertThrows(() => Object.seal(object), TypeError, /opaque/);
+        assertThrows(() => Object.freeze(object), TypeError, /opaque/);
         assert.ok(!('x' in object));
         assert.strictEqual(Object.getOwnPropertyDescriptor(object, 'x'), undefined);
         assertThrows(() => `${object}`, TypeError);

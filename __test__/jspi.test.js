@@ -144,7 +144,65 @@ for (const [label, WA, internals] of jspiImpls) {
         });
         assert.strictEqual(await J.promising(inst.exports.run)(1), boom);
       });
+
+      // JS API "run a host function": what the JS function throws becomes a
+      // wasm exception, in a JSPI instance as in any other: a plain import's
+      // throw is caught by catch_all, a SuspendError through JSTag.
+      t('a plain import\'s throw and a SuspendError are caught in wasm', async () => {
+        const catcher = new J.Module(wat(`(module
+          (import "m" "suspend" (func $s (param i32) (result i32)))
+          (import "m" "plain" (func $p (param i32) (result i32)))
+          (import "m" "jstag" (tag $js (param externref)))
+          (func (export "plainAll") (param i32) (result i32)
+            (block $h
+              (try_table (catch_all $h) (return (call $p (local.get 0)))))
+            (i32.const -1))
+          (func (export "suspendJs") (param i32) (result externref)
+            (block $h (result externref)
+              (try_table (catch $js $h) (drop (call $s (local.get 0))))
+              (ref.null extern))))`));
+        const inst = new J.Instance(catcher, {
+          m: {
+            suspend: new J.Suspending((x) => delay(1, x)),
+            plain: () => { throw new TypeError('plain'); },
+            jstag: WA.JSTag,
+          },
+        });
+        assert.strictEqual(await J.promising(inst.exports.plainAll)(1), -1);
+        assert.strictEqual(inst.exports.plainAll(1), -1);
+        // Called without promising, the Suspending import throws a
+        // SuspendError that wasm catches.
+        const caught = inst.exports.suspendJs(1);
+        assert.ok(caught instanceof J.SuspendError, String(caught));
+        assert.strictEqual(caught.message, 'trying to suspend without WebAssembly.promising');
+      });
     }
+
+    t('a WebAssembly.Exception rejected by a Suspending import is caught by its tag', async () => {
+      const tag = new WA.Tag({ parameters: ['i32'] });
+      const inst = new J.Instance(new J.Module(wat(`(module
+        (import "m" "suspend" (func $s (param i32) (result i32)))
+        (import "m" "tag" (tag $t (param i32)))
+        (func (export "run") (param i32) (result i32)
+          (block $h (result i32)
+            (try_table (result i32) (catch $t $h) (call $s (local.get 0)))
+            (return))
+          (i32.add (i32.const 1000))))`)), {
+        m: { suspend: new J.Suspending((x) => Promise.reject(new WA.Exception(tag, [x]))), tag },
+      });
+      assert.strictEqual(await J.promising(inst.exports.run)(7), 1007);
+      // Not caught (another tag): the same object comes out.
+      const other = new WA.Tag({ parameters: ['i32'] });
+      const thrown = new WA.Exception(other, [1]);
+      const inst2 = new J.Instance(new J.Module(wat(`(module
+        (import "m" "suspend" (func $s (param i32) (result i32)))
+        (import "m" "tag" (tag $t (param i32)))
+        (func (export "run") (param i32) (result i32)
+          (block $h (result i32)
+            (try_table (result i32) (catch $t $h) (call $s (local.get 0)))
+            (return))))`)), { m: { suspend: new J.Suspending(() => Promise.reject(thrown)), tag } });
+      await assert.rejects(J.promising(inst2.exports.run)(1), (e) => e === thrown);
+    });
 
     t('the event loop runs while a call is suspended', async () => {
       let release;
@@ -182,6 +240,58 @@ for (const [label, WA, internals] of jspiImpls) {
       const { exports: outer } = instance({ plain: (x) => inner.run(x), suspend: (x) => delay(1, x) });
       await assert.rejects(J.promising(outer.mixed)(1),
         (e) => e instanceof J.SuspendError && e.message === 'trying to suspend JS frames');
+    });
+
+    // JS API: a Global's value is read from the global's store at any time.
+    t('a global of the instance is read while a promising call is suspended', async () => {
+      const inst = new J.Instance(new J.Module(wat(`(module
+        (import "m" "suspend" (func $s (param i32) (result i32)))
+        (global (export "g") (mut i32) (i32.const 0))
+        (func (export "run") (param i32)
+          (global.set 0 (call $s (local.get 0)))))`)), { m: { suspend: new J.Suspending((x) => delay(1, x)) } });
+      const promise = J.promising(inst.exports.run)(5);
+      assert.strictEqual(inst.exports.g.value, 0);
+      await promise;
+      assert.strictEqual(inst.exports.g.value, 5);
+    });
+
+    // A plain import of a JSPI instance stores references in the
+    // instance's global while the wasm that called it holds another in a
+    // local: that one must come back (the collector must see the frames).
+    t('a plain import stores references in a global while the calling wasm holds one', async () => {
+      let inst;
+      inst = new J.Instance(new J.Module(wat(`(module
+        (import "m" "s" (func $s (param i32) (result i32)))
+        (import "m" "churn" (func $churn))
+        (global (export "g") (mut externref) (ref.null extern))
+        (func (export "run") (result externref)
+          (local externref)
+          (local.set 0 (global.get 0))
+          (drop (call $s (i32.const 0)))
+          (call $churn)
+          (local.get 0)))`)), {
+        m: {
+          s: new J.Suspending((x) => Promise.resolve(x)),
+          churn: () => { for (let i = 0; i < 300000; i++) inst.exports.g.value = { i }; },
+        },
+      });
+      const keep = { keep: true };
+      inst.exports.g.value = keep;
+      assert.strictEqual(await J.promising(inst.exports.run)(), keep);
+    });
+
+    // JSPI Overview: a suspension captures the wasm frames up to the
+    // promising call, whichever instance they belong to.
+    t('a suspension through an exported function of another instance', async () => {
+      const inner = new J.Instance(new J.Module(wat(`(module
+        (import "m" "suspend" (func $s (param i32) (result i32)))
+        (func (export "f") (result i32) (i32.add (call $s (i32.const 1)) (i32.const 1))))`)), {
+        m: { suspend: new J.Suspending((x) => delay(1, x)) },
+      });
+      const outer = new J.Instance(new J.Module(wat(`(module
+        (import "m" "f" (func $f (result i32)))
+        (func (export "main") (result i32) (i32.add (call $f) (i32.const 1))))`)), { m: { f: inner.exports.f } });
+      assert.strictEqual(await J.promising(outer.exports.main)(), 3);
     });
 
     t('a trap after a resumption rejects with a RuntimeError', async () => {

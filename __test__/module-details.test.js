@@ -89,5 +89,42 @@ for (const [name, WA] of impls) {
         assert.ok((await WA.compile(bytes)) instanceof WA.Module, text);
       }
     });
+
+    // JS API "Limits": an embedding accepts up to 100,000 tables and
+    // 10,000,000 element segments (WPT limits.any.js, the spec repository's).
+    test('a module with 101 tables, and one with 100,001 element segments, validates and compiles', () => {
+      for (const bytes of [manyTables(101), manyElementSegments(100001)]) {
+        assert.strictEqual(WA.validate(bytes), true);
+        assert.ok(new WA.Module(bytes) instanceof WA.Module);
+      }
+    });
   });
+}
+
+/** A module that defines `n` funcref tables of no elements. */
+function manyTables(n) {
+  return section(4, n, (out) => { for (let i = 0; i < n; i++) out.push(0x70, 0, 0); });
+}
+
+/** A module with `n` passive element segments of no funcref. */
+function manyElementSegments(n) {
+  return section(9, n, (out) => { for (let i = 0; i < n; i++) out.push(1, 0, 0); });
+}
+
+/** A module of one section `id` whose `count` items `items` writes. */
+function section(id, count, items) {
+  const body = [...leb(count)];
+  items(body);
+  return new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, id, ...leb(body.length), ...body]);
+}
+
+function leb(n) {
+  const out = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
 }

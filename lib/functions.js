@@ -45,12 +45,14 @@ module.exports = function defineFunctions(ns) {
   binding.setWasmGc(ns.wasmGc);
   // The JS objects of Wasm GC objects, as V8's: frozen, null prototype, and
   // every change a TypeError, in sloppy code too (a Proxy over a frozen
-  // object; reads see nothing).
+  // object; reads see nothing). The JS API's [[PreventExtensions]] of such an
+  // object throws, so Object.preventExtensions, seal and freeze do.
   const opaque = () => {
     throw new TypeError('WebAssembly objects are opaque');
   };
   const opaqueHandler = ObjectFreeze({
     __proto__: null, set: opaque, defineProperty: opaque, deleteProperty: opaque, setPrototypeOf: opaque,
+    preventExtensions: opaque,
   });
   // Each holds its store's token (as exported functions hold theirs), so
   // the store lives while JS holds the object.

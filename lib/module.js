@@ -30,6 +30,26 @@ const optionsRead = (() => {
   return read;
 })();
 
+// Whether a `wasm:js-string` import must have the builtin's very type (the
+// function type, and the i16 array type it names, each alone in its
+// recursion group), as Node 26's V8 checks; Node 22's and 24's compare
+// parameters and results only. The probe imports `test` with the right
+// parameters and results, its type in a recursion group with a struct.
+const exactBuiltinTypes = (() => {
+  if (!builtin || typeof builtin.validate !== 'function') return true;
+  const name = [119, 97, 115, 109, 58, 106, 115, 45, 115, 116, 114, 105, 110, 103]; // "wasm:js-string"
+  const probe = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0,
+    1, 10, 1, 0x4e, 2, 0x60, 1, 0x6f, 1, 0x7f, 0x5f, 0, // (rec (func (param externref) (result i32)) (struct))
+    2, 23, 1, 14, ...name, 4, 116, 101, 115, 116, 0, 0, // (import "wasm:js-string" "test" (func (type 0)))
+  ]);
+  try {
+    return builtin.validate(probe, { builtins: ['js-string'] }) === false;
+  } catch {
+    return false;
+  }
+})();
+
 /** WebAssemblyCompileOptions: `{ jsString, constants }`, or null for none. */
 function compileOptions(options) {
   if (!optionsRead.builtins || !isObject(options)) return null;
@@ -84,7 +104,8 @@ module.exports = function defineModule(ns) {
   // the wrong type; else the imports the options provide.
   function provideImports(native, options, context) {
     if (options === null) return null;
-    const [message, indexes] = binding.checkBuiltinImports(native, options.jsString, options.constants ?? undefined);
+    const [message, indexes] = binding.checkBuiltinImports(
+      native, options.jsString, options.constants ?? undefined, exactBuiltinTypes);
     if (message !== null) throw new CompileError(`${context}: ${message}`);
     return indexes.length === 0 ? null : { indexes: new SetCtor(indexes), constants: options.constants };
   }

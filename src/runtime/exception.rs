@@ -20,11 +20,11 @@ use std::rc::Rc;
 use napi::bindgen_prelude::Object;
 use napi::{sys, Env};
 use napi_derive::napi;
-use wasmtime::{ExnRef, ExnRefPre, ExnType, Rooted, Tag, ThrownException, Val};
+use wasmtime::{ExnRef, ExnRefPre, ExnType, Rooted, StoreContextMut, Tag, ThrownException, Val};
 
 use crate::js::{self, JsResult, Pending};
 use crate::memory::reclaim::Ref;
-use crate::runtime::store::StoreCell;
+use crate::runtime::store::{Data, StoreCell};
 use crate::runtime::value::{self, Arg, Out};
 
 /// The shim's helpers for exceptions (strong references).
@@ -152,17 +152,27 @@ pub fn throw_trap(env: &Env, message: &str, range: bool, frames: &[String]) -> P
   }
 }
 
-/// Makes the JS exception `value` (thrown by an import) a wasm exception
-/// pending in `cell`'s store; returns the error the host function returns.
+/// A JS exception (thrown by an import) made ready to be thrown into wasm:
+/// its tag and payload converted, nothing allocated in the store's GC heap
+/// yet. JSPI stores make it on the main stack and throw it on the fiber
+/// (src/runtime/jspi.rs), where a GC the allocation starts sees the call's
+/// frames.
+pub struct Prepared {
+  tag: Tag,
+  args: Vec<Arg>,
+  /// The `WebAssembly.Exception` itself, to give it back if the exception
+  /// leaves wasm again.
+  held: Option<Ref>,
+}
+
+/// Converts the JS exception `value` for [`throw_prepared`]: a
+/// `WebAssembly.Exception` by its tag and payload, any other value with
+/// the store's `JSTag` and the value as payload.
 ///
 /// # Errors
 /// `Err(Pending)` with a new JS exception if the value cannot be carried
-/// (its payload no longer converts, the GC heap is full).
-pub fn throw_into(
-  env: &Env,
-  cell: &Rc<StoreCell>,
-  value: sys::napi_value,
-) -> JsResult<wasmtime::Error> {
+/// (its payload no longer converts).
+pub fn prepare(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsResult<Prepared> {
   let parts = call_hook(env, ExnHook::ExceptionParts, &[value])?;
   let (tag, args, is_exception) = if js::type_of(env, parts) == sys::ValueType::napi_undefined {
     // Any other JS value: JSTag, the value as payload.
@@ -190,21 +200,48 @@ pub fn throw_into(
   } else {
     None
   };
+  Ok(Prepared { tag, args, held })
+}
+
+/// Allocates the prepared exception in `ctx`'s store; returns the error the
+/// host function returns to throw it into wasm.
+///
+/// # Errors
+/// Fails if the GC heap cannot hold the exception.
+pub fn throw_prepared(
+  env: &Env,
+  ctx: &mut StoreContextMut<'_, Data>,
+  prepared: Prepared,
+) -> wasmtime::Result<wasmtime::Error> {
+  let Prepared { tag, args, held } = prepared;
+  let fields = args
+    .into_iter()
+    .map(|a| a.into_val(ctx))
+    .collect::<wasmtime::Result<Vec<Val>>>()?;
+  let ty = ExnType::from_tag_type(&tag.ty(&*ctx))?;
+  let pre = ExnRefPre::new(&mut *ctx, ty);
+  let exn = ExnRef::new(&mut *ctx, &pre, &tag, &fields)?;
+  if let Some(held) = held {
+    let owned = exn.to_owned_rooted(&mut *ctx)?;
+    remember(env, &mut ctx.data_mut().exceptions, owned, held);
+  }
+  Ok(ctx.throw::<()>(exn).unwrap_err())
+}
+
+/// Makes the JS exception `value` (thrown by an import) a wasm exception
+/// pending in `cell`'s store; returns the error the host function returns.
+///
+/// # Errors
+/// `Err(Pending)` with a new JS exception if the value cannot be carried
+/// (its payload no longer converts, the GC heap is full).
+pub fn throw_into(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  value: sys::napi_value,
+) -> JsResult<wasmtime::Error> {
+  let prepared = prepare(env, cell, value)?;
   cell
-    .with(|ctx| -> wasmtime::Result<wasmtime::Error> {
-      let fields = args
-        .into_iter()
-        .map(|a| a.into_val(ctx))
-        .collect::<wasmtime::Result<Vec<Val>>>()?;
-      let ty = ExnType::from_tag_type(&tag.ty(&*ctx))?;
-      let pre = ExnRefPre::new(&mut *ctx, ty);
-      let exn = ExnRef::new(&mut *ctx, &pre, &tag, &fields)?;
-      if let Some(held) = held {
-        let owned = exn.to_owned_rooted(&mut *ctx)?;
-        remember(env, &mut ctx.data_mut().exceptions, owned, held);
-      }
-      Ok(ctx.throw::<()>(exn).unwrap_err())
-    })
+    .with(|ctx| throw_prepared(env, ctx, prepared))
     .map_err(|e| js::throw(env, &e))?
     .map_err(|e| js::throw(env, &format!("{e:#}")))
 }

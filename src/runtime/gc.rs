@@ -194,9 +194,8 @@ pub fn to_js(env: &Env, cell: &Rc<StoreCell>, index: usize) -> JsResult<sys::nap
   }));
   // SAFETY: `data` is a fresh leaked box, ours until `tie` takes it.
   unsafe { js::tie(env, object, data, sys::napi_wrap, "napi_wrap") }?;
-  // SAFETY: `object` is a live object handle.
-  let status = unsafe { sys::napi_object_freeze(env.raw(), object) };
-  js::ok(env, status, "napi_object_freeze")?;
+  // Not frozen here: the shim's object is a Proxy over a frozen target,
+  // whose [[PreventExtensions]] throws (lib/functions.js), as V8's.
   let weak = Ref::new(env, object, false).map_err(|_| Pending)?;
   cell
     .with(|ctx| {

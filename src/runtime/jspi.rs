@@ -24,9 +24,10 @@
 //! wasmtime's collector traces only the wasm frames of the running
 //! activation, not those of a suspended fiber. So while a fiber waits,
 //! nothing may allocate in the store's GC heap: results are turned into
-//! wasm values on the fiber, a JS exception is kept as is (not made a wasm
-//! exception: wasm cannot catch it), and no other call may enter the store
-//! (an `Error` says so) until the suspended call returns.
+//! wasm values on the fiber, and so is a JS exception (converted on the
+//! main stack, made a wasm exception on the fiber, where wasm catches it as
+//! in any store), and no other call may enter the store (an `Error` says
+//! so) until the suspended call returns.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -66,7 +67,15 @@ pub(super) struct Request {
   pub(super) prev: Ctx,
 }
 
-pub(super) type Response = Result<Vec<Arg>, wasmtime::Error>;
+pub(super) type Response = Result<Vec<Arg>, Failure>;
+
+/// How an import of a JSPI store fails, as the driver tells it.
+pub(super) enum Failure {
+  /// Unwinds wasm uncaught, as a trap (the JS value stashed in the store).
+  Error(wasmtime::Error),
+  /// A JS exception to throw into wasm on the fiber (catchable).
+  Throw(crate::runtime::exception::Prepared),
+}
 
 thread_local! {
   /// Left by an import before it returns `Pending`; taken by the driver.
@@ -165,15 +174,37 @@ async fn import<'a>(
     });
     prev
   };
+  // While the fiber is suspended, nothing may allocate in the GC heap.
+  struct Waiting<'c>(&'c StoreCell);
+  impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+      self.0.set_waiting(false);
+    }
+  }
+  cell.set_waiting(true);
+  let waiting = Waiting(&cell);
   YieldOnce(false).await;
+  drop(waiting);
   // `ctx` must stay in this future's state (the driver used it through
   // the pointer) until here.
   std::hint::black_box(&mut ctx);
   cell.swap_entered(prev);
-  let response = RESPONSE
-    .with(|r| r.borrow_mut().take())
-    .unwrap_or_else(|| Err(wasmtime::Error::msg("JSPI: resumed without an answer")))?;
+  let response = RESPONSE.with(|r| r.borrow_mut().take()).unwrap_or_else(|| {
+    Err(Failure::Error(wasmtime::Error::msg(
+      "JSPI: resumed without an answer",
+    )))
+  });
   // On the fiber: a GC these allocations start sees this call's frames.
+  let response = match response {
+    Ok(args) => args,
+    Err(Failure::Error(e)) => return Err(e),
+    Err(Failure::Throw(prepared)) => {
+      let env = ctx.data().env();
+      return Err(crate::runtime::exception::throw_prepared(
+        &env, &mut ctx, prepared,
+      )?);
+    }
+  };
   for (slot, arg) in results.iter_mut().zip(response) {
     *slot = arg.into_val(&mut ctx)?;
   }
@@ -223,10 +254,27 @@ pub(super) fn answer(env: &Env, cell: &Rc<StoreCell>, req: &Request) -> Response
   called.map_err(|Pending| threw(env, cell))
 }
 
-/// A JS exception of an import, kept to be rethrown when the call returns.
-pub(super) fn threw(env: &Env, cell: &Rc<StoreCell>) -> wasmtime::Error {
+/// The pending JS exception of an import, as a [`Failure`].
+pub(super) fn threw(env: &Env, cell: &Rc<StoreCell>) -> Failure {
   let thrown = js::take_exception(env);
-  crate::runtime::host::stash(env, cell, thrown)
+  failure(env, cell, thrown)
+}
+
+/// What an import throws (`thrown`), made ready to be thrown into wasm on
+/// the fiber, as the host functions of other stores throw it at once
+/// (src/runtime/host.rs); a trap's error, or a value that cannot be
+/// carried, is kept to be rethrown unchanged when the call returns.
+fn failure(env: &Env, cell: &Rc<StoreCell>, mut thrown: Option<sys::napi_value>) -> Failure {
+  use crate::runtime::exception;
+  if let Some(value) = thrown {
+    if !exception::is_uncatchable(env, value) {
+      match exception::prepare(env, cell, value) {
+        Ok(prepared) => return Failure::Throw(prepared),
+        Err(Pending) => thrown = js::take_exception(env),
+      }
+    }
+  }
+  Failure::Error(crate::runtime::host::stash(env, cell, thrown))
 }
 
 /// Calls the import's JS callable with its arguments.
@@ -253,8 +301,9 @@ pub(super) fn call_callable(
   js::call(env, callee, &args)
 }
 
-/// Throws a new `WebAssembly.SuspendError` into wasm.
-fn suspend_error(env: &Env, cell: &Rc<StoreCell>, message: &str) -> wasmtime::Error {
+/// Throws a new `WebAssembly.SuspendError` into wasm (catchable through
+/// `JSTag`, as V8's).
+fn suspend_error(env: &Env, cell: &Rc<StoreCell>, message: &str) -> Failure {
   let _scope = js::Scope::open(env);
   let class = SUSPEND_ERROR.with(|c| c.borrow().as_ref().and_then(|r| r.get(env)));
   let made = (|| {
@@ -270,7 +319,7 @@ fn suspend_error(env: &Env, cell: &Rc<StoreCell>, message: &str) -> wasmtime::Er
     Ok(error) => Some(error),
     Err(Pending) => js::take_exception(env),
   };
-  crate::runtime::host::stash(env, cell, thrown)
+  failure(env, cell, thrown)
 }
 
 /// Polls `fut` to its end here, answering its imports' requests; a

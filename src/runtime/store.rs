@@ -139,6 +139,11 @@ pub struct StoreCell {
   pub sandbox: Option<Arc<crate::api::sandbox::Ctx>>,
   /// Whether this store's host functions are async (JSPI, jspi.rs).
   jspi: Cell<bool>,
+  /// Whether a JSPI import's fiber is suspended in this store (its JS runs
+  /// on the main stack, or its promise is pending): wasmtime's collector
+  /// would not see that fiber's frames, so nothing may allocate in the GC
+  /// heap meanwhile (`Arg::into_val` refuses).
+  waiting: Cell<bool>,
 }
 
 impl StoreCell {
@@ -183,6 +188,7 @@ impl StoreCell {
         entered: Cell::new(std::ptr::null_mut()),
         sandbox,
         jspi: Cell::new(false),
+        waiting: Cell::new(false),
       }
     }))
   }
@@ -209,10 +215,15 @@ impl StoreCell {
       let mut scope = RootScope::new(unsafe { &mut *entered });
       return Ok(f(&mut scope.as_context_mut()));
     }
-    let mut store = self
-      .store
-      .try_borrow_mut()
-      .map_err(|_| "the wasm store is busy (re-entered without an import)".to_owned())?;
+    let mut store = self.store.try_borrow_mut().map_err(|_| {
+      if self.is_jspi() {
+        // A suspended JSPI call holds the store (a Global or Table of its
+        // instance group read meanwhile): a known difference, said so.
+        crate::runtime::jspi::BUSY.to_owned()
+      } else {
+        "the wasm store is busy (re-entered without an import)".to_owned()
+      }
+    })?;
     let mut scope = RootScope::new(store.as_context_mut());
     Ok(f(&mut scope.as_context_mut()))
   }
@@ -239,6 +250,15 @@ impl StoreCell {
   /// `WebAssembly.Suspending`: jspi.rs).
   pub fn is_jspi(&self) -> bool {
     self.jspi.get()
+  }
+
+  /// Whether a JSPI import's fiber is suspended in this store (see `waiting`).
+  pub fn is_waiting(&self) -> bool {
+    self.waiting.get()
+  }
+
+  pub(crate) fn set_waiting(&self, waiting: bool) {
+    self.waiting.set(waiting);
   }
 
   /// Makes this (new, empty) store a JSPI store.

@@ -53,13 +53,18 @@ fn builtin_type(engine: &Engine, name: &str) -> Option<FuncType> {
 /// an immutable global of an externref type. Returns V8's
 /// message for the first that is not (a `CompileError`), else null; also
 /// the indexes of the imports these options provide (hidden from
-/// `Module.imports`), as `[message, indexes]`.
+/// `Module.imports`), as `[message, indexes]`. With `exact` (Node 26's V8)
+/// a builtin's type must be the builtin's very type, recursion group
+/// included (wasmtime's canonical type); else parameters and results are
+/// compared one by one (Node 22's and 24's).
 #[napi]
 pub fn check_builtin_imports(
   module: &NativeModule,
   js_string: bool,
   constants: Option<String>,
+  exact: Option<bool>,
 ) -> (Option<String>, Vec<u32>) {
+  let exact = exact.unwrap_or(false);
   let engine = module.module.engine();
   let mut provided = Vec::new();
   for (index, import) in module.module.imports().enumerate() {
@@ -68,7 +73,12 @@ pub fn check_builtin_imports(
       let builtin = builtin_type(engine, import.name());
       if let (Some(builtin), ExternType::Func(ty)) = (builtin, import.ty()) {
         // V8 wants the builtin's very type (not a supertype of it).
-        if !same_type(&builtin, &ty) {
+        let fits = if exact {
+          FuncType::eq(&builtin, &ty)
+        } else {
+          same_type(&builtin, &ty)
+        };
+        if !fits {
           let message = format!(
             "Imported builtin function \"{JS_STRING}\" \"{}\" has incorrect signature",
             import.name()

@@ -37,6 +37,12 @@ impl Arg {
   /// # Errors
   /// Fails if wasmtime's GC heap cannot hold one more externref.
   pub fn into_val(self, ctx: &mut StoreContextMut<'_, Data>) -> wasmtime::Result<Val> {
+    if matches!(self, Arg::Extern(Some(_)) | Arg::Internalized(_))
+      && ctx.data().cell().is_some_and(|c| c.is_waiting())
+    {
+      // A GC here would not see the suspended fiber's frames (jspi.rs).
+      return Err(wasmtime::Error::msg(WAITING));
+    }
     Ok(match self {
       Arg::Val(v) => v,
       Arg::Extern(None) => Val::ExternRef(None),
@@ -54,6 +60,12 @@ impl Arg {
     })
   }
 }
+
+/// Why a reference cannot be stored while a JSPI call's wasm waits.
+pub const WAITING: &str =
+  "WebAssembly: a reference cannot be stored in this instance group while its \
+  JSPI call waits for an import (wasmtime's collector would not see the suspended wasm frames; see \
+  the README's known differences)";
 
 /// A value leaving the store, ready for ToJSValue: an externref by the
 /// index of its JS value in the token's `values` array.
