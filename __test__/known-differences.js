@@ -356,7 +356,7 @@ const wasmKnownDifferences = [
       'a Suspending import\'s promise is pending), storing a JS value as a reference in that instance group ' +
       '(a Global\'s or Table\'s externref or anyref) throws an Error, where V8 stores it. Making the reference ' +
       'allocates in wasmtime\'s GC heap, and a collection then would not see the suspended fiber\'s frames: it ' +
-      'freed references only those frames held (found while looking into WPT's jspi failures; src/runtime/jspi.rs). Numbers and ' +
+      'freed references only those frames held (found while looking into WPT\'s jspi failures; src/runtime/jspi.rs). Numbers and ' +
       'null can still be stored.',
     tests: [
       'jspi: a plain import stores references in a global while the calling wasm holds one',
