@@ -36,6 +36,8 @@ use std::time::SystemTime;
 use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
+use crate::runtime::timing::{time, Phase};
+
 /// First bytes of every entry.
 const MAGIC: &[u8; 8] = b"WMRSCODE";
 /// Bumped whenever the entry layout or what the key covers changes.
@@ -212,17 +214,17 @@ pub fn load_or_compile(
 ) -> Result<Module, String> {
   let usable = |c: &&Cache| bytes.len() as u64 >= c.min_module_bytes && usable_dir(&c.dir);
   let Some(cache) = cache().filter(usable) else {
-    return compile();
+    return time(Phase::Compile, compile);
   };
-  let key = key(engine, bytes);
+  let key = time(Phase::Key, || key(engine, bytes));
   let path = cache.dir.join(format!("{}{SUFFIX}", hex(&key)));
   if let Some(module) = load(engine, &path, &key) {
     HITS.fetch_add(1, Ordering::Relaxed);
     return Ok(module);
   }
   MISSES.fetch_add(1, Ordering::Relaxed);
-  let module = compile()?;
-  if let Ok(written) = store(&module, &cache.dir, &path, &key) {
+  let module = time(Phase::Compile, compile)?;
+  if let Ok(written) = time(Phase::Store, || store(&module, &cache.dir, &path, &key)) {
     STORES.fetch_add(1, Ordering::Relaxed);
     cache.account(written);
   }
@@ -232,32 +234,38 @@ pub fn load_or_compile(
 /// The module of the entry at `path`, if it is there and intact. An entry
 /// that is there but not intact (or that wasmtime refuses) is removed.
 fn load(engine: &Engine, path: &Path, key: &[u8; 32]) -> Option<Module> {
-  let file = File::open(path).ok()?;
-  let meta = file.metadata().ok()?;
-  // SAFETY: geteuid has no preconditions and cannot fail.
-  let ours = meta.is_file() && meta.uid() == unsafe { libc::geteuid() };
-  if !(ours && check(&file, meta.len(), key).unwrap_or(false)) {
-    reject(path);
-    return None;
-  }
+  let file = time(Phase::Check, || {
+    let file = File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let ours = meta.is_file() && meta.uid() == unsafe { libc::geteuid() };
+    if !(ours && check(&file, meta.len(), key).unwrap_or(false)) {
+      reject(path);
+      return None;
+    }
+    Some(file)
+  })?;
   // Mark as recently used for eviction; best effort.
   let _ = file.set_modified(SystemTime::now());
-  // SAFETY: `Module::deserialize_open_file` maps this file and runs the
-  // machine code in it, so its bytes must be what `Module::serialize` of a
-  // compatible wasmtime produced. They are: `check` just read this very
-  // open file (the same inode wasmtime maps, whatever is renamed over the
-  // path meanwhile) and found our magic and format, the key of these wasm
-  // bytes and of this engine's compatibility hash, and a payload whose
-  // checksum matches the one written with it. Entries are written only by
-  // `store` below, in a directory owned by this user that no one else can
-  // write (`usable_dir`), to a temporary file renamed into place once
-  // complete, and never modified in place afterwards; a file not owned by
-  // this user was refused above. Corruption (a torn write, a bad disk, a
-  // truncated copy) fails the checksum; only a process with this user's
-  // rights could forge an entry, and it could as well rewrite this addon.
-  // wasmtime checks its own version, Config and target once more. The
-  // trailer after wasmtime's ELF image is ignored by its reader (tested).
-  match unsafe { Module::deserialize_open_file(engine, file) } {
+  let loaded = time(Phase::Deserialize, || {
+    // SAFETY: `Module::deserialize_open_file` maps this file and runs the
+    // machine code in it, so its bytes must be what `Module::serialize` of a
+    // compatible wasmtime produced. They are: `check` just read this very
+    // open file (the same inode wasmtime maps, whatever is renamed over the
+    // path meanwhile) and found our magic and format, the key of these wasm
+    // bytes and of this engine's compatibility hash, and a payload whose
+    // checksum matches the one written with it. Entries are written only by
+    // `store` below, in a directory owned by this user that no one else can
+    // write (`usable_dir`), to a temporary file renamed into place once
+    // complete, and never modified in place afterwards; a file not owned by
+    // this user was refused above. Corruption (a torn write, a bad disk, a
+    // truncated copy) fails the checksum; only a process with this user's
+    // rights could forge an entry, and it could as well rewrite this addon.
+    // wasmtime checks its own version, Config and target once more. The
+    // trailer after wasmtime's ELF image is ignored by its reader (tested).
+    unsafe { Module::deserialize_open_file(engine, file) }
+  });
+  match loaded {
     Ok(module) => Some(module),
     Err(_) => {
       reject(path);

@@ -15,4 +15,5 @@ pub mod jspi;
 pub mod legacy;
 pub mod store;
 pub mod string_builtins;
+pub mod timing;
 pub mod value;
