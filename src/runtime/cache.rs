@@ -39,11 +39,11 @@ use wasmtime::{Engine, Module};
 use crate::runtime::timing::{time, Phase};
 
 /// First bytes of every entry.
-const MAGIC: &[u8; 8] = b"WMRSCODE";
+pub(super) const MAGIC: &[u8; 8] = b"WMRSCODE";
 /// Bumped whenever the entry layout or what the key covers changes.
-const FORMAT: u32 = 1;
+pub(super) const FORMAT: u32 = 1;
 /// After the payload: magic, format, key, payload length, checksum.
-const TRAILER_LEN: usize = 8 + 4 + 32 + 8 + 8;
+pub(super) const TRAILER_LEN: usize = 8 + 4 + 32 + 8 + 8;
 /// File name suffix of entries (temporary files start with `.tmp-`).
 const SUFFIX: &str = ".wmc";
 /// Default bound on the directory's entries.
@@ -198,8 +198,16 @@ fn build_identity() -> &'static [u8] {
   })
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
   bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The cache directory, if the cache is on and the directory is usable
+/// (`usable_dir`).
+pub(super) fn usable_directory() -> Option<&'static Path> {
+  cache()
+    .map(|c| c.dir.as_path())
+    .filter(|dir| usable_dir(dir))
 }
 
 /// Returns the module compiled from `bytes`, from the cache when an intact
@@ -275,7 +283,7 @@ fn load(engine: &Engine, path: &Path, key: &[u8; 32]) -> Option<Module> {
 }
 
 /// The trailer that follows `payload` in the entry for `key`.
-fn trailer(payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
+pub(super) fn trailer(payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
   let mut out = Vec::with_capacity(TRAILER_LEN);
   out.extend_from_slice(MAGIC);
   out.extend_from_slice(&FORMAT.to_le_bytes());
@@ -327,11 +335,21 @@ fn reject(path: &Path) {
   }
 }
 
-/// Writes `module`'s entry at `path` (via a temporary file and a rename);
-/// returns the bytes written.
+/// Writes `module`'s entry at `path`; returns the bytes written.
 fn store(module: &Module, dir: &Path, path: &Path, key: &[u8; 32]) -> std::io::Result<u64> {
   let payload = module.serialize().map_err(std::io::Error::other)?;
-  let trailer = trailer(&payload, key);
+  write_entry(dir, path, key, &payload)
+}
+
+/// Writes the entry of `payload` for `key` at `path` in `dir`, via a
+/// temporary file and a rename; returns the bytes written.
+pub(super) fn write_entry(
+  dir: &Path,
+  path: &Path,
+  key: &[u8; 32],
+  payload: &[u8],
+) -> std::io::Result<u64> {
+  let trailer = trailer(payload, key);
   // Unique per process, thread and call: concurrent writers never share one.
   static SERIAL: AtomicU64 = AtomicU64::new(0);
   let tmp = dir.join(format!(
@@ -346,7 +364,7 @@ fn store(module: &Module, dir: &Path, path: &Path, key: &[u8; 32]) -> std::io::R
       .create_new(true)
       .mode(0o600)
       .open(&tmp)?;
-    file.write_all(&payload)?;
+    file.write_all(payload)?;
     file.write_all(&trailer)?;
     fs::rename(&tmp, path)
   })();

@@ -11,6 +11,7 @@ pub mod exception;
 pub mod func;
 pub mod gc;
 pub mod host;
+pub mod js_cache;
 pub mod jspi;
 pub mod legacy;
 pub mod store;
