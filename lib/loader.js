@@ -124,7 +124,6 @@ function start(binding) {
 function store(binding) {
   if (compiled === null || compiled.length === 0) return;
   const made = new Map(compiled.map(([filename, script]) => [filename, script.createCachedData()]));
-  compiled = [];
   const parts = [];
   for (const filename of kFiles) {
     const bytes = made.get(filename) ?? cachedData.get(filename) ?? new Uint8ArrayCtor(0);
@@ -148,7 +147,17 @@ function createNamespace(binding, builtin) {
   if (first) start(binding);
   const create = Module._cache[kFiles[0]]?.exports ?? loadFile(kFiles[0], module);
   const namespace = create(binding, builtin);
-  if (first) store(binding);
+  if (first && compiled !== null && compiled.length !== 0) {
+    store(binding);
+    // Once more when the program's first synchronous part is done: V8's
+    // data then also holds the functions its first compiles and
+    // instantiations compiled (a warm start would compile them lazily).
+    // Only after a miss, so once per Node and version of the shim.
+    setImmediate(() => {
+      store(binding);
+      compiled = [];
+    });
+  }
   return namespace;
 }
 
