@@ -44,10 +44,10 @@ let compiled = [];
 
 /** The `require` of a module this loader made: kFiles through the loader, the rest as Node would. */
 function makeRequire(mod) {
-  const dir = path.dirname(mod.filename);
   function require(request) {
-    if (request.startsWith('./')) {
-      const filename = path.join(dir, request);
+    // `./name.js` (kFiles are all in this directory): no path arithmetic.
+    if (request.startsWith('./') && !request.includes('/', 2)) {
+      const filename = `${__dirname}${path.sep}${request.slice(2)}`;
       const cached = Module._cache[filename];
       if (cached !== undefined) return cached.exports;
       if (sources.has(filename)) return loadFile(filename, mod);
@@ -64,7 +64,8 @@ function makeRequire(mod) {
 function loadFile(filename, parent) {
   const mod = new Module(filename, parent);
   mod.filename = filename;
-  mod.paths = Module._nodeModulePaths(path.dirname(filename));
+  // All in this directory: this file's own lookup paths.
+  mod.paths = module.paths.slice();
   Module._cache[filename] = mod;
   let loaded = false;
   try {
@@ -75,7 +76,7 @@ function loadFile(filename, parent) {
     if (script.cachedDataRejected === true) stats.rejected++;
     if (script.cachedDataRejected !== false && compiled !== null) compiled.push([filename, script]);
     const wrapper = script.runInThisContext({ displayErrors: true });
-    wrapper.call(mod.exports, mod.exports, makeRequire(mod), mod, filename, path.dirname(filename));
+    wrapper.call(mod.exports, mod.exports, makeRequire(mod), mod, filename, __dirname);
     loaded = true;
   } finally {
     if (!loaded) delete Module._cache[filename];
