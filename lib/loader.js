@@ -9,12 +9,14 @@
 // anywhere gets the same one; its own file name and line numbers in
 // stacks), but compiled with `vm.Script` and the code V8 cached for its
 // source at an earlier start. The entry is keyed by the sources of all the
-// files (V8 itself checks only a source's length), this Node and its V8
-// options; V8 also refuses data of another version or flags, and the
-// native side checks the entry's checksum before handing it over. A miss,
-// a refusal or the cache being off only means compiling as `require`
-// does; the data is then made once the namespace is built, so it holds the
-// functions that building it compiled.
+// files (V8 itself checks only a source's length), this Node and V8's tag
+// for cached data (src/runtime/js_cache.rs); V8 also refuses data of
+// another version or flags, and the native side checks the entry's
+// checksum before handing it over. A miss, a refusal or the cache being
+// off only means compiling as `require` does; the data is then made once
+// the namespace is built, and again after the program's first synchronous
+// part, so it holds the functions those compiled. (These scripts have no
+// `import()`: vm.Script would need a loader for it.)
 
 const fs = require('node:fs');
 const path = require('node:path');
