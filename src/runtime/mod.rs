@@ -5,6 +5,7 @@
 
 pub mod backtrace;
 pub mod cache;
+pub mod checksum;
 pub mod data_init;
 pub mod engine;
 pub mod exception;
