@@ -20,8 +20,9 @@ binding.setMaxBufferLength(require('node:buffer').constants.MAX_LENGTH);
 if (typeof globalThis.gc === 'function') binding.setCollector(globalThis.gc);
 
 // The namespace, built by lib/namespace.js (a file per interface under
-// lib/), in the order of the running Node's built-in.
-const { WebAssembly, internals } = require('./lib/namespace.js')(binding, globalThis.WebAssembly);
+// lib/), in the order of the running Node's built-in; lib/loader.js loads
+// those files with V8's code cache.
+const { WebAssembly, internals } = require('./lib/loader.js').createNamespace(binding, globalThis.WebAssembly);
 
 module.exports = WebAssembly;
 

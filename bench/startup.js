@@ -5,6 +5,7 @@
 // alternating rounds. Also `new WebAssembly.Module` of esbuild.wasm alone.
 //   node bench/startup.js [--rounds N] [--esbuild-rounds N] [--only name,...] [--json]
 //   node bench/startup.js --write-synthetic FILE   (only writes the synthetic module)
+//   node bench/startup.js --breakdown [--rounds N] [--only name,...]   (where a warm start's time goes)
 // It is a report, not a test: the exit code stays 0 unless a run fails.
 const fs = require('node:fs');
 const os = require('node:os');
@@ -195,6 +196,108 @@ function bench(c) {
 }
 
 // ---------------------------------------------------------------------------
+// --breakdown: where a warm start's time goes, in fresh processes, ours
+// (cache filled by a first run) and the built-in alternating. The package's
+// WebAssembly calls are timed through a namespace whose Module, Instance,
+// compile and instantiate wrap the real ones; the addon's own phases come
+// from its `startupTimes()` (src/runtime/timing.rs).
+
+const kNativePhases = ['engine', 'key', 'check', 'deserialize', 'compile', 'store', 'read', 'link', 'exports'];
+
+function runBreakdown({ code }, impl, cacheDir) {
+  const script = `
+    const T = process.hrtime.bigint;
+    const ms = (a, b) => Number(b - a) / 1e6;
+    const wall = { native: 0, shim: 0, compile: 0, instantiate: 0 };
+    (async () => {
+      const t0 = T();
+      let W = globalThis.WebAssembly;
+      if (${impl === 'ours'}) {
+        const tn = T();
+        require(${JSON.stringify(path.join(root, 'wasm-memory-rs.node'))});
+        const ts = T();
+        W = require(${JSON.stringify(root)});
+        const te = T();
+        wall.native = ms(tn, ts);
+        wall.shim = ms(ts, te);
+      }
+      const timed = (what, f) => function (...args) {
+        const s = T();
+        let r;
+        try { r = f.apply(this, args); } catch (e) { wall[what] += ms(s, T()); throw e; }
+        if (r && typeof r.then === 'function') {
+          return r.then((v) => { wall[what] += ms(s, T()); return v; }, (e) => { wall[what] += ms(s, T()); throw e; });
+        }
+        wall[what] += ms(s, T());
+        return r;
+      };
+      const construct = (what, C) => new Proxy(C, {
+        construct(target, args) {
+          const s = T();
+          try { return Reflect.construct(target, args); } finally { wall[what] += ms(s, T()); }
+        },
+      });
+      const ns = Object.create(W);
+      ns.Module = construct('compile', W.Module);
+      ns.Instance = construct('instantiate', W.Instance);
+      ns.compile = timed('compile', W.compile);
+      ns.instantiate = timed('instantiate', W.instantiate);
+      globalThis.WebAssembly = ns;
+      const tp = T();
+      ${code}
+      const total = ms(t0, T());
+      const pkg = ms(tp, T()) - wall.compile - wall.instantiate;
+      const native = ${impl === 'ours'} ? require(${JSON.stringify(path.join(root, 'internal.js'))}).binding.startupTimes() : null;
+      const stats = ${impl === 'ours'} ? require(${JSON.stringify(path.join(root, 'internal.js'))}).binding.cacheStats() : null;
+      console.log('RESULT ' + JSON.stringify({ total, pkg, wall, native, stats }));
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const env = { ...process.env, WASM_MEMORY_RS_CACHE: cacheDir || 'off' };
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = (r.stdout || '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line) throw new Error(`${impl} run failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(line.slice(7));
+}
+
+function breakdown() {
+  const rounds = Number(arg('--rounds', 9));
+  const cases = CASES.filter((c) => c.key !== 'esbuild' && (!ONLY || ONLY.some((o) => (c.key || c.name).startsWith(o))));
+  const fmt = (x) => x.toFixed(2);
+  console.log(`Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0].model}); warm starts, medians of ${rounds} fresh processes (best in parentheses), ms`);
+  for (const c of cases) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasm-memory-rs-bench-cache-'));
+    const rows = { builtin: [], ours: [] };
+    try {
+      runBreakdown(c, 'ours', dir); // fills the cache
+      for (let round = 0; round < rounds; round++) {
+        rows.builtin.push(runBreakdown(c, 'builtin'));
+        const warm = runBreakdown(c, 'ours', dir);
+        if (warm.stats[1] !== 0) throw new Error(`warm run missed the cache: ${warm.stats}`);
+        rows.ours.push(warm);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const stat = (impl, f) => {
+      const xs = rows[impl].map(f);
+      return `${fmt(median(xs))} (${fmt(Math.min(...xs))})`;
+    };
+    const n = (name) => (r) => r.native[kNativePhases.indexOf(name)];
+    console.log(`\n${c.name}\n| phase | built-in | ours |\n|---|---|---|`);
+    console.log(`| total, require to ready | ${stat('builtin', (r) => r.total)} | ${stat('ours', (r) => r.total)} |`);
+    console.log(`| require: native addon (dlopen, registration) | | ${stat('ours', (r) => r.wall.native)} |`);
+    console.log(`| require: JS shim | | ${stat('ours', (r) => r.wall.shim)} |`);
+    console.log(`| compile (Module, compile; instantiate of bytes is below) | ${stat('builtin', (r) => r.wall.compile)} | ${stat('ours', (r) => r.wall.compile)} |`);
+    console.log(`| instantiate (Instance, instantiate) | ${stat('builtin', (r) => r.wall.instantiate)} | ${stat('ours', (r) => r.wall.instantiate)} |`);
+    for (const name of ['engine', 'key', 'check', 'deserialize', 'read']) {
+      console.log(`| · native ${name} | | ${stat('ours', n(name))} |`);
+    }
+    console.log(`| · native link (instantiateModule, exports excluded) | | ${stat('ours', (r) => n('link')(r) - n('exports')(r))} |`);
+    console.log(`| · native exports | | ${stat('ours', n('exports'))} |`);
+    console.log(`| package's own JS (and wasm it runs) | ${stat('builtin', (r) => r.pkg)} | ${stat('ours', (r) => r.pkg)} |`);
+  }
+}
+
+// ---------------------------------------------------------------------------
 
 fs.writeFileSync(synthFile, synthetic());
 if (arg('--write-synthetic', null)) {
@@ -204,6 +307,11 @@ if (arg('--write-synthetic', null)) {
   process.exit(0);
 }
 process.on('exit', () => fs.rmSync(synthFile, { force: true }));
+
+if (argv.includes('--breakdown')) {
+  breakdown();
+  process.exit(0);
+}
 
 const results = [];
 for (const c of CASES) {

@@ -18,6 +18,7 @@ use crate::js::{self, Hook, JsResult, Pending};
 use crate::memory::reclaim::Ref;
 use crate::runtime::func;
 use crate::runtime::store::{self, StoreCell};
+use crate::runtime::timing::{time, Phase};
 use crate::runtime::value;
 
 /// The JS object that stands for a store: every JS object that can call
@@ -129,6 +130,16 @@ fn pending() -> napi::Error {
 /// function traps; an import's exception unchanged.
 #[napi]
 pub fn instantiate_module<'env>(
+  env: &'env Env,
+  module: &NativeModule,
+  imports: Vec<Unknown<'env>>,
+  suspending: Option<Vec<u32>>,
+) -> napi::Result<Unknown<'env>> {
+  time(Phase::Link, || link(env, module, imports, suspending))
+}
+
+/// [`instantiate_module`].
+fn link<'env>(
   env: &'env Env,
   module: &NativeModule,
   imports: Vec<Unknown<'env>>,
@@ -395,7 +406,9 @@ pub fn instantiate_module<'env>(
       _ => true,
     })
     .collect();
-  let exports = exports(env, module, &cell, instance, &wanted, &aliasable);
+  let exports = time(Phase::Exports, || {
+    exports(env, module, &cell, instance, &wanted, &aliasable)
+  });
   crate::memory::internal::track_internal(env, token);
   let exports = js::into_napi(exports)?;
   let result = js::into_napi(js::array(env, &[token, exports]))?;

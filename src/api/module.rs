@@ -9,6 +9,7 @@ use wasmparser::{Parser, Payload, TypeRef};
 use wasmtime::{ExternType, Module};
 
 use crate::js::{self, Hook};
+use crate::runtime::timing::{time, Phase};
 
 /// The spec's kind string of an import or export.
 pub fn kind_name(ty: &ExternType) -> &'static str {
@@ -55,6 +56,12 @@ fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<NativeModule, Stri
       Err(e) => Err(format!("{e:#}")),
     }
   })?;
+  Ok(time(Phase::Read, || read(module, bytes)))
+}
+
+/// The native module of `module`, compiled from `bytes`: what wasmtime does
+/// not expose, read from the bytes.
+fn read(module: Module, bytes: &[u8]) -> NativeModule {
   let mut export_indices = Vec::new();
   let mut custom_sections = Vec::new();
   // wasmtime validated the bytes; this pass reads what it does not expose.
@@ -72,12 +79,12 @@ fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<NativeModule, Stri
       Err(_) => break,
     }
   }
-  Ok(NativeModule {
+  NativeModule {
     module,
     export_indices,
     custom_sections,
     frames: crate::runtime::backtrace::ModuleFrames::new(bytes),
-  })
+  }
 }
 
 /// Compiles `bytes` (the caller's copy of the buffer source).
@@ -87,7 +94,8 @@ fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<NativeModule, Stri
 /// module (or use a feature this build lacks).
 #[napi]
 pub fn compile_module(env: Env, bytes: Uint8Array) -> napi::Result<NativeModule> {
-  let engine = crate::api::sandbox::current_engine().map_err(|e| crate::error::error(&env, e))?;
+  let engine = time(Phase::Engine, crate::api::sandbox::current_engine)
+    .map_err(|e| crate::error::error(&env, e))?;
   compile(engine, &bytes).map_err(|e| {
     let _ = js::throw_class(
       &env,
@@ -135,7 +143,7 @@ impl Task for CompileTask {
 pub fn compile_module_async(bytes: Uint8Array) -> AsyncTask<CompileTask> {
   AsyncTask::new(CompileTask {
     bytes: bytes.to_vec(),
-    engine: crate::api::sandbox::current_engine(),
+    engine: time(Phase::Engine, crate::api::sandbox::current_engine),
   })
 }
 

@@ -36,12 +36,15 @@ use std::time::SystemTime;
 use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
+use crate::runtime::checksum::Checksum;
+use crate::runtime::timing::{time, Phase};
+
 /// First bytes of every entry.
-const MAGIC: &[u8; 8] = b"WMRSCODE";
+pub(super) const MAGIC: &[u8; 8] = b"WMRSCODE";
 /// Bumped whenever the entry layout or what the key covers changes.
-const FORMAT: u32 = 1;
+pub(super) const FORMAT: u32 = 1;
 /// After the payload: magic, format, key, payload length, checksum.
-const TRAILER_LEN: usize = 8 + 4 + 32 + 8 + 8;
+pub(super) const TRAILER_LEN: usize = 8 + 4 + 32 + 8 + 8;
 /// File name suffix of entries (temporary files start with `.tmp-`).
 const SUFFIX: &str = ".wmc";
 /// Default bound on the directory's entries.
@@ -196,8 +199,16 @@ fn build_identity() -> &'static [u8] {
   })
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
   bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The cache directory, if the cache is on and the directory is usable
+/// (`usable_dir`).
+pub(super) fn usable_directory() -> Option<&'static Path> {
+  cache()
+    .map(|c| c.dir.as_path())
+    .filter(|dir| usable_dir(dir))
 }
 
 /// Returns the module compiled from `bytes`, from the cache when an intact
@@ -212,17 +223,17 @@ pub fn load_or_compile(
 ) -> Result<Module, String> {
   let usable = |c: &&Cache| bytes.len() as u64 >= c.min_module_bytes && usable_dir(&c.dir);
   let Some(cache) = cache().filter(usable) else {
-    return compile();
+    return time(Phase::Compile, compile);
   };
-  let key = key(engine, bytes);
+  let key = time(Phase::Key, || key(engine, bytes));
   let path = cache.dir.join(format!("{}{SUFFIX}", hex(&key)));
   if let Some(module) = load(engine, &path, &key) {
     HITS.fetch_add(1, Ordering::Relaxed);
     return Ok(module);
   }
   MISSES.fetch_add(1, Ordering::Relaxed);
-  let module = compile()?;
-  if let Ok(written) = store(&module, &cache.dir, &path, &key) {
+  let module = time(Phase::Compile, compile)?;
+  if let Ok(written) = time(Phase::Store, || store(&module, &cache.dir, &path, &key)) {
     STORES.fetch_add(1, Ordering::Relaxed);
     cache.account(written);
   }
@@ -232,32 +243,38 @@ pub fn load_or_compile(
 /// The module of the entry at `path`, if it is there and intact. An entry
 /// that is there but not intact (or that wasmtime refuses) is removed.
 fn load(engine: &Engine, path: &Path, key: &[u8; 32]) -> Option<Module> {
-  let file = File::open(path).ok()?;
-  let meta = file.metadata().ok()?;
-  // SAFETY: geteuid has no preconditions and cannot fail.
-  let ours = meta.is_file() && meta.uid() == unsafe { libc::geteuid() };
-  if !(ours && check(&file, meta.len(), key).unwrap_or(false)) {
-    reject(path);
-    return None;
-  }
+  let file = time(Phase::Check, || {
+    let file = File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let ours = meta.is_file() && meta.uid() == unsafe { libc::geteuid() };
+    if !(ours && check(&file, meta.len(), key).unwrap_or(false)) {
+      reject(path);
+      return None;
+    }
+    Some(file)
+  })?;
   // Mark as recently used for eviction; best effort.
   let _ = file.set_modified(SystemTime::now());
-  // SAFETY: `Module::deserialize_open_file` maps this file and runs the
-  // machine code in it, so its bytes must be what `Module::serialize` of a
-  // compatible wasmtime produced. They are: `check` just read this very
-  // open file (the same inode wasmtime maps, whatever is renamed over the
-  // path meanwhile) and found our magic and format, the key of these wasm
-  // bytes and of this engine's compatibility hash, and a payload whose
-  // checksum matches the one written with it. Entries are written only by
-  // `store` below, in a directory owned by this user that no one else can
-  // write (`usable_dir`), to a temporary file renamed into place once
-  // complete, and never modified in place afterwards; a file not owned by
-  // this user was refused above. Corruption (a torn write, a bad disk, a
-  // truncated copy) fails the checksum; only a process with this user's
-  // rights could forge an entry, and it could as well rewrite this addon.
-  // wasmtime checks its own version, Config and target once more. The
-  // trailer after wasmtime's ELF image is ignored by its reader (tested).
-  match unsafe { Module::deserialize_open_file(engine, file) } {
+  let loaded = time(Phase::Deserialize, || {
+    // SAFETY: `Module::deserialize_open_file` maps this file and runs the
+    // machine code in it, so its bytes must be what `Module::serialize` of a
+    // compatible wasmtime produced. They are: `check` just read this very
+    // open file (the same inode wasmtime maps, whatever is renamed over the
+    // path meanwhile) and found our magic and format, the key of these wasm
+    // bytes and of this engine's compatibility hash, and a payload whose
+    // checksum matches the one written with it. Entries are written only by
+    // `store` below, in a directory owned by this user that no one else can
+    // write (`usable_dir`), to a temporary file renamed into place once
+    // complete, and never modified in place afterwards; a file not owned by
+    // this user was refused above. Corruption (a torn write, a bad disk, a
+    // truncated copy) fails the checksum; only a process with this user's
+    // rights could forge an entry, and it could as well rewrite this addon.
+    // wasmtime checks its own version, Config and target once more. The
+    // trailer after wasmtime's ELF image is ignored by its reader (tested).
+    unsafe { Module::deserialize_open_file(engine, file) }
+  });
+  match loaded {
     Ok(module) => Some(module),
     Err(_) => {
       reject(path);
@@ -267,7 +284,7 @@ fn load(engine: &Engine, path: &Path, key: &[u8; 32]) -> Option<Module> {
 }
 
 /// The trailer that follows `payload` in the entry for `key`.
-fn trailer(payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
+pub(super) fn trailer(payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
   let mut out = Vec::with_capacity(TRAILER_LEN);
   out.extend_from_slice(MAGIC);
   out.extend_from_slice(&FORMAT.to_le_bytes());
@@ -319,11 +336,21 @@ fn reject(path: &Path) {
   }
 }
 
-/// Writes `module`'s entry at `path` (via a temporary file and a rename);
-/// returns the bytes written.
+/// Writes `module`'s entry at `path`; returns the bytes written.
 fn store(module: &Module, dir: &Path, path: &Path, key: &[u8; 32]) -> std::io::Result<u64> {
   let payload = module.serialize().map_err(std::io::Error::other)?;
-  let trailer = trailer(&payload, key);
+  write_entry(dir, path, key, &payload)
+}
+
+/// Writes the entry of `payload` for `key` at `path` in `dir`, via a
+/// temporary file and a rename; returns the bytes written.
+pub(super) fn write_entry(
+  dir: &Path,
+  path: &Path,
+  key: &[u8; 32],
+  payload: &[u8],
+) -> std::io::Result<u64> {
+  let trailer = trailer(payload, key);
   // Unique per process, thread and call: concurrent writers never share one.
   static SERIAL: AtomicU64 = AtomicU64::new(0);
   let tmp = dir.join(format!(
@@ -338,7 +365,7 @@ fn store(module: &Module, dir: &Path, path: &Path, key: &[u8; 32]) -> std::io::R
       .create_new(true)
       .mode(0o600)
       .open(&tmp)?;
-    file.write_all(&payload)?;
+    file.write_all(payload)?;
     file.write_all(&trailer)?;
     fs::rename(&tmp, path)
   })();
@@ -346,87 +373,6 @@ fn store(module: &Module, dir: &Path, path: &Path, key: &[u8; 32]) -> std::io::R
     let _ = fs::remove_file(&tmp);
   }
   written.map(|()| (payload.len() + trailer.len()) as u64)
-}
-
-/// A 64-bit checksum of the payload (xxHash64's mixing, 4 lanes): it has to
-/// catch accidental corruption at memory speed (a warm esbuild start reads
-/// 65 MB). Forgery is not its job: only this user can write the directory,
-/// and such a writer could forge a SHA-256 as easily.
-struct Checksum {
-  lanes: [u64; 4],
-  pending: Vec<u8>,
-  total: u64,
-}
-
-const P1: u64 = 0x9E37_79B1_85EB_CA87;
-const P2: u64 = 0xC2B2_AE3D_27D4_EB4F;
-const P3: u64 = 0x1656_67B1_9E37_79F9;
-
-fn round(acc: u64, word: u64) -> u64 {
-  acc
-    .wrapping_add(word.wrapping_mul(P2))
-    .rotate_left(31)
-    .wrapping_mul(P1)
-}
-
-impl Checksum {
-  fn new() -> Self {
-    Checksum {
-      lanes: [P1.wrapping_add(P2), P2, 0, 0u64.wrapping_sub(P1)],
-      pending: Vec::with_capacity(32),
-      total: 0,
-    }
-  }
-
-  fn update(&mut self, mut data: &[u8]) {
-    self.total += data.len() as u64;
-    if !self.pending.is_empty() {
-      let take = (32 - self.pending.len()).min(data.len());
-      self.pending.extend_from_slice(&data[..take]);
-      data = &data[take..];
-      if self.pending.len() < 32 {
-        return;
-      }
-      let stripe: [u8; 32] = self.pending[..].try_into().unwrap_or([0; 32]);
-      self.stripe(&stripe);
-      self.pending.clear();
-    }
-    let mut stripes = data.chunks_exact(32);
-    for stripe in &mut stripes {
-      self.stripe(stripe);
-    }
-    self.pending.extend_from_slice(stripes.remainder());
-  }
-
-  fn stripe(&mut self, stripe: &[u8]) {
-    for (lane, word) in self.lanes.iter_mut().zip(stripe.chunks_exact(8)) {
-      let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-      *lane = round(*lane, word);
-    }
-  }
-
-  fn finish(&self) -> u64 {
-    let [a, b, c, d] = self.lanes;
-    let mut h = a
-      .rotate_left(1)
-      .wrapping_add(b.rotate_left(7))
-      .wrapping_add(c.rotate_left(12))
-      .wrapping_add(d.rotate_left(18));
-    for lane in self.lanes {
-      h = (h ^ round(0, lane)).wrapping_mul(P1).wrapping_add(P3);
-    }
-    h = h.wrapping_add(self.total);
-    for &byte in &self.pending {
-      h = (h ^ u64::from(byte).wrapping_mul(P3))
-        .rotate_left(11)
-        .wrapping_mul(P1);
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(P2);
-    h ^= h >> 29;
-    h = h.wrapping_mul(P3);
-    h ^ (h >> 32)
-  }
 }
 
 impl Cache {

@@ -5,14 +5,17 @@
 
 pub mod backtrace;
 pub mod cache;
+pub mod checksum;
 pub mod data_init;
 pub mod engine;
 pub mod exception;
 pub mod func;
 pub mod gc;
 pub mod host;
+pub mod js_cache;
 pub mod jspi;
 pub mod legacy;
 pub mod store;
 pub mod string_builtins;
+pub mod timing;
 pub mod value;
