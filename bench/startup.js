@@ -135,6 +135,15 @@ const CASES = [
 ];
 
 /** Runs `code` in a fresh Node; returns { ms, compileMs, requireMs, stats, peakMiB }. */
+/** Runs `script` in a fresh process with the cache at `cacheDir` (off if none); its `RESULT <json>` line. */
+function runScript(script, impl, cacheDir) {
+  const env = { ...process.env, WASM_MEMORY_RS_CACHE: cacheDir || 'off' };
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const line = (r.stdout || '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (r.status !== 0 || !line) throw new Error(`${impl} run failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(line.slice(7));
+}
+
 function runOnce({ code, check = '' }, impl, cacheDir) {
   const script = `
     let compileMs = null;
@@ -149,11 +158,7 @@ function runOnce({ code, check = '' }, impl, cacheDir) {
       const peakKiB = Number(/VmHWM:\\s*(\\d+) kB/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]);
       console.log('RESULT ' + JSON.stringify({ ms, compileMs, requireMs, stats, peakMiB: peakKiB / 1024 }));
     })().catch((e) => { console.error(e); process.exit(1); });`;
-  const env = { ...process.env, WASM_MEMORY_RS_CACHE: cacheDir || 'off' };
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24 });
-  const line = (r.stdout || '').split('\n').find((l) => l.startsWith('RESULT '));
-  if (r.status !== 0 || !line) throw new Error(`${impl} run failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(line.slice(7));
+  return runScript(script, impl, cacheDir);
 }
 
 const median = (xs) => {
@@ -251,11 +256,7 @@ function runBreakdown({ code }, impl, cacheDir) {
       const stats = ${impl === 'ours'} ? require(${JSON.stringify(path.join(root, 'internal.js'))}).binding.cacheStats() : null;
       console.log('RESULT ' + JSON.stringify({ total, pkg, wall, native, stats }));
     })().catch((e) => { console.error(e); process.exit(1); });`;
-  const env = { ...process.env, WASM_MEMORY_RS_CACHE: cacheDir || 'off' };
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24 });
-  const line = (r.stdout || '').split('\n').find((l) => l.startsWith('RESULT '));
-  if (r.status !== 0 || !line) throw new Error(`${impl} run failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(line.slice(7));
+  return runScript(script, impl, cacheDir);
 }
 
 function breakdown() {
