@@ -415,30 +415,37 @@ pub(crate) fn call(
   let Some(mut store) = cell.try_store().filter(|_| !cell.is_entered()) else {
     return Err(js::throw(env, BUSY));
   };
-  let n = exported.results.len();
-  let func = exported.func;
-  let outcome: Outcome = (|| {
-    let mut scope = RootScope::new(store.as_context_mut());
-    let mut ctx = scope.as_context_mut();
-    let params = args
-      .into_iter()
-      .map(|a| a.into_val(&mut ctx))
-      .collect::<wasmtime::Result<Vec<_>>>()?;
-    let mut results = vec![Val::I32(0); n];
-    {
-      let fut = func.call_async(&mut ctx, &params, &mut results);
-      let fut = std::pin::pin!(fut);
-      drive(env, cell, fut)?;
-    }
-    let outs = results
-      .iter()
-      .map(|v| value::out(&mut ctx, v))
-      .collect::<wasmtime::Result<Vec<_>>>()?;
-    let met = std::mem::take(&mut ctx.data_mut().exceptions);
-    Ok((outs, met))
-  })();
+  let run = run(store.as_context_mut(), exported, args);
+  let outcome = drive(env, cell, std::pin::pin!(run));
   drop(store);
   finish(env, cell, outcome)
+}
+
+/// One call of `exported` in `store`, as a future (driven here to its end,
+/// or suspended by `promising`): the arguments converted, the call on
+/// wasmtime's fiber, its results and the exceptions it met.
+pub(super) async fn run(
+  store: StoreContextMut<'_, Data>,
+  exported: &Exported,
+  args: Vec<Arg>,
+) -> Outcome {
+  let mut scope = RootScope::new(store);
+  let mut ctx = scope.as_context_mut();
+  let params = args
+    .into_iter()
+    .map(|a| a.into_val(&mut ctx))
+    .collect::<wasmtime::Result<Vec<_>>>()?;
+  let mut results = vec![Val::I32(0); exported.results.len()];
+  exported
+    .func
+    .call_async(&mut ctx, &params, &mut results)
+    .await?;
+  let outs = results
+    .iter()
+    .map(|v| value::out(&mut ctx, v))
+    .collect::<wasmtime::Result<Vec<_>>>()?;
+  let met = std::mem::take(&mut ctx.data_mut().exceptions);
+  Ok((outs, met))
 }
 
 /// The JS result of a finished call, or its exception thrown.

@@ -10,14 +10,14 @@ use std::task::{Context, Poll, Waker};
 use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env, JsValue};
 use napi_derive::napi;
-use wasmtime::{AsContextMut, RootScope, Val};
+use wasmtime::AsContextMut;
 
 use super::{
-  answer, args, call_callable, finish, threw, Outcome, Request, BUSY, PROMISING, REQUEST, RESPONSE,
+  answer, args, call_callable, finish, run, threw, Outcome, Request, BUSY, PROMISING, REQUEST,
+  RESPONSE,
 };
 use crate::js::{self, JsResult, Pending};
 use crate::runtime::func::{self, Exported};
-use crate::runtime::value;
 
 /// A `promising` call in progress.
 struct Driver {
@@ -56,27 +56,13 @@ pub fn jspi_call<'env>(
     if cell.is_entered() || cell.try_store().is_none() {
       return Err(js::throw(env, BUSY));
     }
-    let func = exported.func;
-    let n = exported.results.len();
+    let callee = exported.clone();
     // The store stays borrowed while the call is suspended, on purpose:
     // nothing else may enter it until the fiber returns (src/runtime/jspi.rs).
     #[allow(clippy::await_holding_refcell_ref)]
     let fut = async move {
       let mut store = cell.try_store().ok_or_else(|| wasmtime::Error::msg(BUSY))?;
-      let mut scope = RootScope::new(store.as_context_mut());
-      let mut ctx = scope.as_context_mut();
-      let params = args
-        .into_iter()
-        .map(|a| a.into_val(&mut ctx))
-        .collect::<wasmtime::Result<Vec<_>>>()?;
-      let mut results = vec![Val::I32(0); n];
-      func.call_async(&mut ctx, &params, &mut results).await?;
-      let outs = results
-        .iter()
-        .map(|v| value::out(&mut ctx, v))
-        .collect::<wasmtime::Result<Vec<_>>>()?;
-      let met = std::mem::take(&mut ctx.data_mut().exceptions);
-      Ok((outs, met))
+      run(store.as_context_mut(), &callee, args).await
     };
     let driver = Box::new(Driver {
       exported,
