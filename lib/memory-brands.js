@@ -29,20 +29,17 @@ function addMemoryCheck(check, nativeOf) {
   natives.push(nativeOf);
 }
 
-/** Whether `value` is a Memory of ours (any namespace) or of the built-in. */
-function isAnyMemory(value) {
-  for (const check of checks) {
-    if (check(value)) return true;
-  }
-  return isBuiltinMemory(value);
-}
-
-/** The native memory of a Memory of ours (any namespace); null for the built-in's. */
+/** The native memory of a Memory of ours (any namespace); null for anything else. */
 function nativeMemoryOf(value) {
   for (let i = 0; i < checks.length; i++) {
     if (checks[i](value)) return natives[i](value);
   }
   return null;
+}
+
+/** Whether `value` is a Memory of ours (any namespace) or of the built-in. */
+function isAnyMemory(value) {
+  return nativeMemoryOf(value) !== null || isBuiltinMemory(value);
 }
 
 module.exports = { addMemoryCheck, isAnyMemory, nativeMemoryOf };
