@@ -105,8 +105,8 @@ test('under ulimit -v 8000000 our memories work, reserving only what they need',
 test('instances whose memories cannot be allocated: a RangeError (as V8), and later ones work', () => {
   const child = run(`
     const WA = require(${root});
-    const { binding } = require(${JSON.stringify(path.join(__dirname, '..', 'internal.js'))});
-    const mod = new WA.Module(binding.parseWat('(module (memory (export "m") 1))'));
+    const { wat } = require(${JSON.stringify(path.join(__dirname, 'wat.js'))});
+    const mod = new WA.Module(wat('(module (memory (export "m") 1))'));
     const kept = [];
     let error;
     try {

@@ -148,7 +148,7 @@ test('examples/memory.wat is __test__/wat/memory.wat', () => {
 });
 
 const memoryWasm = path.join(EXAMPLES, 'memory.wasm');
-test('examples/memory.wasm is parseWat(examples/memory.wat)',
+test('examples/memory.wasm is wat(examples/memory.wat)',
   { skip: !fs.existsSync(memoryWasm) && 'examples/memory.wasm does not exist yet (the build of the examples makes it)' },
   () => {
     const expected = wat(fs.readFileSync(path.join(EXAMPLES, 'memory.wat'), 'utf8'));

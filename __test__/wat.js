@@ -1,45 +1,15 @@
 'use strict';
 // wat(text) -> Uint8Array: the WebAssembly text format to a binary module,
-// through the addon's parser (the `wat` crate): binding.parseWat. Tests that
-// run against the built-in only (WASM_MEMORY_RS_ONLY_BUILTIN=1) use it too.
-//
-// While the binding has no parseWat (an addon built before it), set
-// WAT2WASM=/path/to/wat2wasm (WABT) to parse with that instead; otherwise
-// this throws, saying so. (WABT 1.0.32 drops `@custom` annotations: the
-// custom-section tests need parseWat.)
+// through the dev-only addon tools/wat (the `wat` crate), which
+// scripts/build-wat.js builds on first use. The library itself has no text
+// parser: a user's build does not pay for a test tool.
 
 const fs = require('node:fs');
 const path = require('node:path');
 
 let parseWat;
 function parser() {
-  if (parseWat) return parseWat;
-  let binding = null;
-  let loadError = null;
-  try {
-    ({ binding } = require('../internal.js'));
-  } catch (error) {
-    loadError = error;
-  }
-  if (binding && typeof binding.parseWat === 'function') {
-    parseWat = (text) => binding.parseWat(text);
-  } else if (process.env.WAT2WASM) {
-    const { execFileSync } = require('node:child_process');
-    const os = require('node:os');
-    parseWat = (text) => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wat-'));
-      try {
-        fs.writeFileSync(path.join(dir, 'm.wat'), text);
-        execFileSync(process.env.WAT2WASM, ['m.wat', '-o', 'm.wasm'], { cwd: dir, stdio: 'pipe' });
-        return new Uint8Array(fs.readFileSync(path.join(dir, 'm.wasm')));
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    };
-  } else {
-    throw new Error('wat(): the wasm-memory-rs binding has no parseWat (rebuild the addon), and WAT2WASM is not set' +
-      (loadError ? `; loading the addon failed: ${loadError.message}` : ''));
-  }
+  if (!parseWat) ({ parseWat } = require(require('../scripts/build-wat.js').ensureWat()));
   return parseWat;
 }
 

@@ -258,11 +258,11 @@ globalThis.benchBrotli = { load: loadBrotli, input: brotliInput, packed: brotliP
 // The modules the wasm cases run, from their text (examples/memory.wat is
 // the accumulate of the README's example).
 function benchModules() {
-  const { binding } = require(path.join(OURS_DIR, 'internal.js'));
+  const { wat } = require(path.join(__dirname, '..', '__test__', 'wat.js'));
   globalThis.benchWasm = {
-    accumulate: binding.parseWat(fs.readFileSync(path.join(__dirname, '..', 'examples', 'memory.wat'), 'utf8')),
-    add: binding.parseWat('(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))'),
-    importLoop: binding.parseWat(`(module (import "js" "f" (func $f (param i32) (result i32)))
+    accumulate: wat(fs.readFileSync(path.join(__dirname, '..', 'examples', 'memory.wat'), 'utf8')),
+    add: wat('(module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))'),
+    importLoop: wat(`(module (import "js" "f" (func $f (param i32) (result i32)))
       (func (export "once") (param i32) (result i32) local.get 0 call $f)
       (func (export "loop") (param $n i32) (result i32) (local $s i32)
         (block $done (loop $top
@@ -271,8 +271,8 @@ function benchModules() {
           (local.set $n (i32.sub (local.get $n) (i32.const 1)))
           (br $top)))
         local.get $s))`),
-    externref: binding.parseWat('(module (func (export "id") (param externref) (result externref) local.get 0))'),
-    exception: binding.parseWat(`(module (import "m" "tag" (tag $t (param i32))) (import "m" "f" (func $f (param i32)))
+    externref: wat('(module (func (export "id") (param externref) (result externref) local.get 0))'),
+    exception: wat(`(module (import "m" "tag" (tag $t (param i32))) (import "m" "f" (func $f (param i32)))
       (func (export "c") (param i32) (result i32) try (result i32) local.get 0 call $f i32.const -1 catch $t end))`),
   };
 }

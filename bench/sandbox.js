@@ -12,9 +12,9 @@ const QUICK = process.argv.includes('--quick');
 const ROOT = path.join(__dirname, '..');
 const ours = require(ROOT);
 const { Sandbox } = require(path.join(ROOT, 'lib', 'sandbox.js'));
-const { binding } = require(path.join(ROOT, 'internal.js'));
+const { wat } = require(path.join(__dirname, '..', '__test__', 'wat.js'));
 
-const accumulate = binding.parseWat(fs.readFileSync(path.join(ROOT, 'examples', 'memory.wat'), 'utf8'));
+const accumulate = wat(fs.readFileSync(path.join(ROOT, 'examples', 'memory.wat'), 'utf8'));
 const n = 4 * 1024 * 1024;
 const rounds = QUICK ? 5 : 15;
 

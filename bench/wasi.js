@@ -13,7 +13,7 @@ const QUICK = process.argv.includes('--quick');
 const ROOT = path.join(__dirname, '..');
 const ours = require(ROOT);
 const { WASI } = require(path.join(ROOT, 'lib', 'wasi.js'));
-const { binding } = require(path.join(ROOT, 'internal.js'));
+const { wat } = require(path.join(__dirname, '..', '__test__', 'wat.js'));
 process.removeAllListeners('warning'); // node:wasi's ExperimentalWarning
 const { WASI: NodeWASI } = require('node:wasi');
 
@@ -27,7 +27,7 @@ const cases = [
 ];
 
 function module([, type, args, name]) {
-  return binding.parseWat(`(module
+  return wat(`(module
     (import "wasi_snapshot_preview1" "${name}" (func $f ${type} (result i32)))
     (memory (export "memory") 1)
     (func (export "_start"))

@@ -219,7 +219,7 @@ async function main() {
     setOptionalDependencies(mainDir, [platformPkg.name]);
     const mainTar = await pack(mainDir, tmp, env);
     const stray = mainTar.files.filter(
-      (f) => /^(__test__|bench|fuzz|examples|target|npm)\//.test(f) || f.endsWith('.node'),
+      (f) => /^(__test__|bench|fuzz|tools|examples|target|npm)\//.test(f) || f.endsWith('.node'),
     );
     check(
       stray.length === 0,

@@ -11,4 +11,3 @@ pub mod sandbox;
 pub mod table;
 pub mod tag;
 pub mod transfer;
-pub mod wat;
