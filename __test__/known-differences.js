@@ -289,6 +289,22 @@ const wasmKnownDifferences = [
     },
   },
   {
+    id: 'module-size-validate-node20',
+    node: '<22',
+    reason: 'validate() of a module over the JS API\'s 1 GiB limit returns false, as the spec and Node ' +
+      '22+\'s built-in do; Node 20\'s V8 throws a RangeError instead.',
+    tests: [
+      'module-details: a module of 1 GiB + 1 byte is a CompileError and does not validate; one of 1 GiB validates (Node 22+)',
+    ],
+    ours(WA, assert) {
+      const size = 1024 * 1024 * 1024 + 1;
+      const bytes = new Uint8Array(size);
+      bytes.set([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, 0xf3, 0xff, 0xff, 0xff, 0x03]); // one custom section
+      assert.strictEqual(WA.validate(bytes), false);
+      assertThrows(() => new WA.Module(bytes), WA.CompileError, /exceeds maximum size of 1073741824 \(is 1073741825\)/);
+    },
+  },
+  {
     id: 'externref-global-default-node20',
     node: '<22',
     reason: 'A Global of externref made without a value holds undefined (the spec\'s DefaultValue, and ' +

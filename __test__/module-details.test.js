@@ -18,6 +18,9 @@ function customSectionModule(nameBytes) {
   return new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, payload.length, ...payload]);
 }
 
+const GiB = 1024 * 1024 * 1024;
+const node20 = Number(process.versions.node.split('.')[0]) < 22;
+
 const builtinHasSource = builtin !== undefined &&
   Object.getPrototypeOf(builtin.Module.prototype) !== Object.prototype;
 
@@ -90,6 +93,20 @@ for (const [name, WA] of impls) {
       }
     });
 
+    // JS API "Limits": a module of more than 1 GiB is not compiled.
+    test('a module of 1 GiB + 1 byte is a CompileError and does not validate; one of 1 GiB validates (Node 22+)', {
+      skip: WA === builtin && node20 && "Node 20's validate throws a RangeError (known difference module-size-validate-node20)",
+    }, async () => {
+      let bytes = moduleOfSize(GiB);
+      assert.strictEqual(WA.validate(bytes), true);
+      bytes = moduleOfSize(GiB + 1);
+      const message = `buffer source exceeds maximum size of ${GiB} (is ${GiB + 1})`;
+      assert.strictEqual(WA.validate(bytes), false);
+      assert.throws(() => new WA.Module(bytes), (e) => e instanceof WA.CompileError && e.message === `WebAssembly.Module(): ${message}`);
+      await assert.rejects(WA.compile(bytes), (e) => e instanceof WA.CompileError && e.message === `WebAssembly.compile(): ${message}`);
+      await assert.rejects(WA.instantiate(bytes), (e) => e instanceof WA.CompileError && e.message === `WebAssembly.instantiate(): ${message}`);
+    });
+
     // JS API "Limits": an embedding accepts up to 100,000 tables and
     // 10,000,000 element segments (WPT limits.any.js, the spec repository's).
     test('a module with 101 tables, and one with 100,001 element segments, validates and compiles', () => {
@@ -99,6 +116,22 @@ for (const [name, WA] of impls) {
       }
     });
   });
+}
+
+/**
+ * A module of `size` bytes: the header and one custom section of an empty
+ * name whose contents are zeros.
+ */
+function moduleOfSize(size) {
+  const bytes = new Uint8Array(size);
+  const header = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0];
+  bytes.set(header);
+  // The section's length is what is left after its own LEB128 encoding.
+  let length = size - header.length - 1;
+  while (header.length + leb(length).length + length !== size) length--;
+  bytes.set(leb(length), header.length);
+  bytes[header.length + leb(length).length] = 0; // the name: ""
+  return bytes;
 }
 
 /** A module that defines `n` funcref tables of no elements. */

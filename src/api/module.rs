@@ -33,9 +33,19 @@ pub struct NativeModule {
   pub(crate) frames: std::sync::Arc<crate::runtime::backtrace::ModuleFrames>,
 }
 
+/// The JS API's limit on a module's size ("Limits": 1 GiB), which V8
+/// enforces and wasmtime does not.
+const MAX_MODULE_SIZE: usize = 1 << 30;
+
 /// Compiles (or loads from the cache: cache.rs) and reads `bytes`; the
 /// error is wasmtime's reason.
 fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<NativeModule, String> {
+  if bytes.len() > MAX_MODULE_SIZE {
+    return Err(format!(
+      "buffer source exceeds maximum size of {MAX_MODULE_SIZE} (is {})",
+      bytes.len()
+    ));
+  }
   if let Some(offset) = unsupported_shared_memory(bytes) {
     return Err(shared_memory_reason(offset));
   }
@@ -200,7 +210,7 @@ pub fn validate_module(bytes: Uint8Array) -> bool {
   let Ok(engine) = crate::runtime::engine::engine() else {
     return false;
   };
-  if unsupported_shared_memory(&bytes).is_some() {
+  if bytes.len() > MAX_MODULE_SIZE || unsupported_shared_memory(&bytes).is_some() {
     return false;
   }
   match Module::validate(engine, &bytes) {
