@@ -208,7 +208,7 @@ function bench(c) {
 // compile and instantiate wrap the real ones; the addon's own phases come
 // from its `startupTimes()` (src/runtime/timing.rs).
 
-const kNativePhases = ['engine', 'key', 'check', 'deserialize', 'compile', 'store', 'read', 'link', 'exports'];
+const kNativePhases = ['engine', 'key', 'check', 'deserialize', 'compile', 'store', 'read', 'link', 'exports', 'functions'];
 
 function runBreakdown({ code }, impl, cacheDir, from = root) {
   const script = `
@@ -304,6 +304,7 @@ function breakdown() {
     for (const name of ['engine', 'key', 'check', 'deserialize', 'read']) row(`· native ${name}`, n(name), false);
     row('· native link (instantiateModule, exports excluded)', (r) => n('link')(r) - n('exports')(r), false);
     row('· native exports', n('exports'), false);
+    row('· · of which exported functions (closures, tags, wraps)', (r) => n('functions')(r) ?? 0, false);
     row("package's own JS (and wasm it runs)", (r) => r.pkg);
   }
 }

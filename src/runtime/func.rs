@@ -24,6 +24,7 @@ use crate::js::{self, Hook, JsResult, Pending};
 use crate::memory::reclaim::Ref;
 use crate::runtime::exception;
 use crate::runtime::store::{self, Data, StoreCell};
+use crate::runtime::timing::{time, Phase};
 use crate::runtime::value::{self, Arg, Out};
 
 /// What an exported function's JS objects call.
@@ -104,7 +105,7 @@ pub fn to_js_all(
   let made = if fresh.is_empty() {
     Vec::new()
   } else {
-    make(env, cell, &fresh)?
+    time(Phase::Functions, || make(env, cell, &fresh))?
   };
   let list = if found.iter().any(|f| matches!(f, Found::Slot(_))) {
     Some(function_list(env, cell)?)
