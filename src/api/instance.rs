@@ -119,10 +119,10 @@ fn pending() -> napi::Error {
 /// Instantiates `module` with `imports` (one value per import, in order, as
 /// the JS shim read them from the import object).
 ///
-/// Returns `[token, exports]` where `exports` holds `[name, kind, alias,
-/// value]` per export: `alias` is the position of the import it re-exports
-/// (the shim then returns that import's object, as the spec's export cache
-/// does) or -1.
+/// Returns `[token, exports]` where `exports` holds `name, kind, alias,
+/// value` per export, one after the other (one flat array): `alias` is the
+/// position of the import it re-exports (the shim then returns that
+/// import's object, as the spec's export cache does) or -1.
 ///
 /// # Errors
 /// `LinkError` naming the import for a value of the wrong kind or type, or
@@ -438,8 +438,9 @@ impl<T> IntoOkOrLink<T> for Result<T, ()> {
   }
 }
 
-/// `[name, kind, alias, value]` for each export. The functions are made
-/// in one batch (func.rs), after the store's other exports are read.
+/// `name, kind, alias, value` for each export, in one flat array. The
+/// functions are made in one batch (func.rs), after the store's other
+/// exports are read.
 fn exports(
   env: &Env,
   module: &NativeModule,
@@ -490,7 +491,7 @@ fn exports(
   // Kind names and "no alias" are the same few values for every export.
   let mut kinds: Vec<(&str, sys::napi_value)> = Vec::new();
   let no_alias = js::number(env, -1.0)?;
-  let mut entries = Vec::with_capacity(externs.len());
+  let mut entries = Vec::with_capacity(externs.len() * 4);
   for ((export, alias), ext) in module.module.exports().zip(&aliases).zip(externs) {
     let kind_str = kind_name(&export.ty());
     let kind = match kinds.iter().find(|(k, _)| *k == kind_str) {
@@ -519,8 +520,7 @@ fn exports(
       Some(a) => js::number(env, *a as f64)?,
       None => no_alias,
     };
-    let entry = js::array(env, &[js::string(env, export.name())?, kind, alias, value])?;
-    entries.push(entry);
+    entries.extend([js::string(env, export.name())?, kind, alias, value]);
   }
   js::array(env, &entries)
 }
