@@ -64,8 +64,13 @@ pub(crate) fn ensure_token(env: &Env, cell: &Rc<StoreCell>) -> napi::Result<sys:
   let weak = Ref::new(env, raw, false)?;
   cell
     .with(|ctx| {
-      let mut old = std::mem::replace(&mut ctx.data_mut().token, weak);
+      let data = ctx.data_mut();
+      let mut old = std::mem::replace(&mut data.token, weak);
       old.clear(env);
+      // A former token's exported functions are gone with it (each holds
+      // it: func.rs), and so is its `functions` array.
+      data.functions.clear();
+      data.function_list.clear(env);
     })
     .map_err(|e| crate::error::error(env, e))?;
   Ok(raw)
