@@ -12,7 +12,10 @@ const path = require('node:path');
 const { wat } = require('./wat');
 
 const root = path.join(__dirname, '..');
-const TRAILER = 8 + 4 + 32 + 8 + 8; // after the payload: magic, format, key, length, checksum
+// An entry: wasmtime's payload, the wasm bytes it was compiled from, then a
+// trailer: magic, format, key, the payload's length and its checksum.
+const TRAILER = 8 + 4 + 32 + 8 + 8;
+const payloadLength = (bytes) => Number(bytes.readBigUInt64LE(bytes.length - TRAILER + 8 + 4 + 32));
 
 /** A module big enough to be cached: `functions` functions returning `seed + i`. */
 function bigModule(seed, functions = 800) {
@@ -158,9 +161,10 @@ test('an entry of another format version is refused', () => {
 test('a foreign file under an entry\'s name is refused', () => {
   refusedAfter((entry) => fs.writeFileSync(entry, Buffer.alloc(4096, 0x42)));
   refusedAfter((entry) => {
-    // A plausible trailer after a payload that is not wasmtime's.
+    // A plausible trailer and the right wasm bytes after a payload that is
+    // not wasmtime's.
     const bytes = fs.readFileSync(entry);
-    bytes.fill(0x90, 0, bytes.length - TRAILER);
+    bytes.fill(0x90, 0, payloadLength(bytes));
     fs.writeFileSync(entry, bytes);
   });
 });
@@ -171,6 +175,42 @@ test('an intact entry of other bytes, renamed to this entry\'s name, is refused'
     run(scratch, [moduleFile(work, 4)]);
     fs.copyFileSync(path.join(scratch, entries(scratch)[0]), entry);
   });
+});
+
+test('an entry whose wasm bytes differ from the module\'s (one bit) is refused', () => {
+  refusedAfter((entry) => {
+    const bytes = fs.readFileSync(entry);
+    bytes[payloadLength(bytes) + 100] ^= 0x01;
+    fs.writeFileSync(entry, bytes);
+  });
+});
+
+// Names are a fast hash, not a proof (src/runtime/cache.rs): the test hook
+// WASM_MEMORY_RS_CACHE_TEST_COLLIDE=1 gives every module of one length the
+// same name. Each then replaces the other's entry (a miss, counted as a
+// rejection), and never gets the other's code.
+test('modules whose entry names collide replace each other\'s entry and never run each other\'s code', () => {
+  const work = tmp();
+  const cache = path.join(work, 'cache');
+  // Constants 100..899 and 200..999 are all two LEB128 bytes: same length.
+  const a = moduleFile(work, 100);
+  const b = moduleFile(work, 200);
+  assert.strictEqual(fs.statSync(a).size, fs.statSync(b).size);
+  const collide = { WASM_MEMORY_RS_CACHE_TEST_COLLIDE: '1' };
+  const first = run(cache, [a], collide);
+  assert.deepStrictEqual([first.results, first.hits, first.misses, first.stores], [[expected(100)], 0, 1, 1]);
+  const [name] = entries(cache);
+  const second = run(cache, [b], collide);
+  assert.deepStrictEqual([second.results, second.hits, second.misses, second.rejected, second.stores],
+    [[expected(200)], 0, 1, 1, 1], 'b finds a\'s entry under its name, refuses it and replaces it');
+  assert.deepStrictEqual(entries(cache), [name]);
+  const third = run(cache, [b, a, a], collide);
+  assert.deepStrictEqual([third.results, third.hits, third.misses], [[expected(200), expected(100), expected(100)], 2, 1]);
+  // Without the hook their names differ.
+  const apart = path.join(work, 'apart');
+  run(apart, [a, b]);
+  assert.strictEqual(entries(apart).length, 2);
+  fs.rmSync(work, { recursive: true });
 });
 
 test('a read-only cache directory: modules compile, nothing is stored, no error', () => {

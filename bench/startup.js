@@ -5,7 +5,8 @@
 // alternating rounds. Also `new WebAssembly.Module` of esbuild.wasm alone.
 //   node bench/startup.js [--rounds N] [--esbuild-rounds N] [--only name,...] [--json]
 //   node bench/startup.js --write-synthetic FILE   (only writes the synthetic module)
-//   node bench/startup.js --breakdown [--rounds N] [--only name,...]   (where a warm start's time goes)
+//   node bench/startup.js --breakdown [--rounds N] [--only name,...] [--compare DIR]   (where a warm start's time goes;
+//     --compare: also the checkout in DIR, alternating with this one, to measure a change)
 // It is a report, not a test: the exit code stays 0 unless a run fails.
 const fs = require('node:fs');
 const os = require('node:os');
@@ -207,9 +208,9 @@ function bench(c) {
 // compile and instantiate wrap the real ones; the addon's own phases come
 // from its `startupTimes()` (src/runtime/timing.rs).
 
-const kNativePhases = ['engine', 'key', 'check', 'deserialize', 'compile', 'store', 'read', 'link', 'exports'];
+const kNativePhases = ['engine', 'key', 'check', 'deserialize', 'compile', 'store', 'read', 'link', 'exports', 'functions'];
 
-function runBreakdown({ code }, impl, cacheDir) {
+function runBreakdown({ code }, impl, cacheDir, from = root) {
   const script = `
     const T = process.hrtime.bigint;
     const ms = (a, b) => Number(b - a) / 1e6;
@@ -219,9 +220,9 @@ function runBreakdown({ code }, impl, cacheDir) {
       let W = globalThis.WebAssembly;
       if (${impl === 'ours'}) {
         const tn = T();
-        require(${JSON.stringify(path.join(root, 'wasm-memory-rs.node'))});
+        require(${JSON.stringify(path.join(from, 'wasm-memory-rs.node'))});
         const ts = T();
-        W = require(${JSON.stringify(root)});
+        W = require(${JSON.stringify(from)});
         const te = T();
         wall.native = ms(tn, ts);
         wall.shim = ms(ts, te);
@@ -252,8 +253,8 @@ function runBreakdown({ code }, impl, cacheDir) {
       ${code}
       const total = ms(t0, T());
       const pkg = ms(tp, T()) - wall.compile - wall.instantiate;
-      const native = ${impl === 'ours'} ? require(${JSON.stringify(path.join(root, 'internal.js'))}).binding.startupTimes() : null;
-      const stats = ${impl === 'ours'} ? require(${JSON.stringify(path.join(root, 'internal.js'))}).binding.cacheStats() : null;
+      const native = ${impl === 'ours'} ? require(${JSON.stringify(path.join(from, 'internal.js'))}).binding.startupTimes() : null;
+      const stats = ${impl === 'ours'} ? require(${JSON.stringify(path.join(from, 'internal.js'))}).binding.cacheStats() : null;
       console.log('RESULT ' + JSON.stringify({ total, pkg, wall, native, stats }));
     })().catch((e) => { console.error(e); process.exit(1); });`;
   return runScript(script, impl, cacheDir);
@@ -261,40 +262,50 @@ function runBreakdown({ code }, impl, cacheDir) {
 
 function breakdown() {
   const rounds = Number(arg('--rounds', 9));
+  const compare = arg('--compare', null);
   const cases = CASES.filter((c) => c.key !== 'esbuild' && (!ONLY || ONLY.some((o) => (c.key || c.name).startsWith(o))));
   const fmt = (x) => x.toFixed(2);
   console.log(`Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0].model}); warm starts, medians of ${rounds} fresh processes (best in parentheses), ms`);
+  if (compare) console.log(`other: ${path.resolve(compare)}, alternating with ours (${root}) in each round`);
+  const impls = compare ? ['builtin', 'ours', 'other'] : ['builtin', 'ours'];
   for (const c of cases) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasm-memory-rs-bench-cache-'));
-    const rows = { builtin: [], ours: [] };
+    const dirs = {};
+    const rows = { builtin: [], ours: [], other: [] };
     try {
-      runBreakdown(c, 'ours', dir); // fills the cache
+      for (const impl of impls.slice(1)) {
+        dirs[impl] = fs.mkdtempSync(path.join(os.tmpdir(), 'wasm-memory-rs-bench-cache-'));
+        runBreakdown(c, 'ours', dirs[impl], impl === 'other' ? compare : root); // fills the cache
+      }
       for (let round = 0; round < rounds; round++) {
         rows.builtin.push(runBreakdown(c, 'builtin'));
-        const warm = runBreakdown(c, 'ours', dir);
-        if (warm.stats[1] !== 0) throw new Error(`warm run missed the cache: ${warm.stats}`);
-        rows.ours.push(warm);
+        for (const impl of impls.slice(1)) {
+          const warm = runBreakdown(c, 'ours', dirs[impl], impl === 'other' ? compare : root);
+          if (warm.stats[1] !== 0) throw new Error(`warm run missed the cache: ${warm.stats}`);
+          rows[impl].push(warm);
+        }
       }
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      for (const dir of Object.values(dirs)) fs.rmSync(dir, { recursive: true, force: true });
     }
     const stat = (impl, f) => {
       const xs = rows[impl].map(f);
       return `${fmt(median(xs))} (${fmt(Math.min(...xs))})`;
     };
     const n = (name) => (r) => r.native[kNativePhases.indexOf(name)];
-    console.log(`\n${c.name}\n| phase | built-in | ours |\n|---|---|---|`);
-    console.log(`| total, require to ready | ${stat('builtin', (r) => r.total)} | ${stat('ours', (r) => r.total)} |`);
-    console.log(`| require: native addon (dlopen, registration) | | ${stat('ours', (r) => r.wall.native)} |`);
-    console.log(`| require: JS shim | | ${stat('ours', (r) => r.wall.shim)} |`);
-    console.log(`| compile (Module, compile; instantiate of bytes is below) | ${stat('builtin', (r) => r.wall.compile)} | ${stat('ours', (r) => r.wall.compile)} |`);
-    console.log(`| instantiate (Instance, instantiate) | ${stat('builtin', (r) => r.wall.instantiate)} | ${stat('ours', (r) => r.wall.instantiate)} |`);
-    for (const name of ['engine', 'key', 'check', 'deserialize', 'read']) {
-      console.log(`| · native ${name} | | ${stat('ours', n(name))} |`);
-    }
-    console.log(`| · native link (instantiateModule, exports excluded) | | ${stat('ours', (r) => n('link')(r) - n('exports')(r))} |`);
-    console.log(`| · native exports | | ${stat('ours', n('exports'))} |`);
-    console.log(`| package's own JS (and wasm it runs) | ${stat('builtin', (r) => r.pkg)} | ${stat('ours', (r) => r.pkg)} |`);
+    const ours = impls.slice(1);
+    const row = (label, f, builtin = true) =>
+      console.log(`| ${label} | ${builtin ? stat('builtin', f) : ''} | ${ours.map((impl) => stat(impl, f)).join(' | ')} |`);
+    console.log(`\n${c.name}\n| phase | built-in | ${compare ? 'ours | other' : 'ours'} |\n|---|---|${compare ? '---|---|' : '---|'}`);
+    row('total, require to ready', (r) => r.total);
+    row('require: native addon (dlopen, registration)', (r) => r.wall.native, false);
+    row('require: JS shim', (r) => r.wall.shim, false);
+    row('compile (Module, compile; instantiate of bytes is below)', (r) => r.wall.compile);
+    row('instantiate (Instance, instantiate)', (r) => r.wall.instantiate);
+    for (const name of ['engine', 'key', 'check', 'deserialize', 'read']) row(`· native ${name}`, n(name), false);
+    row('· native link (instantiateModule, exports excluded)', (r) => n('link')(r) - n('exports')(r), false);
+    row('· native exports', n('exports'), false);
+    row('· · of which exported functions (closures, tags, wraps)', (r) => n('functions')(r) ?? 0, false);
+    row("package's own JS (and wasm it runs)", (r) => r.pkg);
   }
 }
 

@@ -5,7 +5,6 @@
 
 const { TypeError, WeakMap: WeakMapCtor, Proxy: ProxyCtor } = globalThis;
 const { defineProperty, freeze: ObjectFreeze, create: ObjectCreate } = Object;
-const { apply: ReflectApply } = Reflect;
 const BigIntAsIntN = BigInt.asIntN;
 
 /** Adds exported functions and GC objects to the namespace under construction. */
@@ -13,28 +12,38 @@ module.exports = function defineFunctions(ns) {
   const { binding } = ns;
 
   // A JS function per wasm function, `name` its function index, `length`
-  // its arity. The closure calls the native function, and holds the
-  // store's token (in functionStores) so the JS functions the store
-  // imports stay alive.
-  const functionStores = new WeakMapCtor();
-  function makeFunction(call, store, name, arity) {
+  // its arity: a closure that calls the native function of its batch
+  // (src/runtime/func.rs) with its position there first. The native
+  // function holds the store's token (`store` below), so while JS holds an
+  // exported function the store and the JS functions it imports live.
+  function makeFunction(call, store, name, arity, position = 0) {
     let f;
     switch (arity) {
-      case 0: f = { f() { return call(); } }.f; break;
-      case 1: f = { f(a) { return call(a); } }.f; break;
-      case 2: f = { f(a, b) { return call(a, b); } }.f; break;
-      case 3: f = { f(a, b, c) { return call(a, b, c); } }.f; break;
-      case 4: f = { f(a, b, c, d) { return call(a, b, c, d); } }.f; break;
+      case 0: f = { f() { return call(position); } }.f; break;
+      case 1: f = { f(a) { return call(position, a); } }.f; break;
+      case 2: f = { f(a, b) { return call(position, a, b); } }.f; break;
+      case 3: f = { f(a, b, c) { return call(position, a, b, c); } }.f; break;
+      case 4: f = { f(a, b, c, d) { return call(position, a, b, c, d); } }.f; break;
       default:
-        f = { f(...args) { return ReflectApply(call, undefined, args); } }.f;
+        f = { f(...args) { return call(position, ...args); } }.f;
         defineProperty(f, 'length', { value: arity });
     }
     defineProperty(f, 'name', { value: name });
-    functionStores.set(f, store);
     return f;
   }
+  // A batch's closures, appended to the store token's `functions` array
+  // (which holds them for the store's life); `spec` is an Int32Array of
+  // [function index or -1 (no name), arity] per function.
+  function makeFunctions(call, store, spec) {
+    defineProperty(call, 'store', { value: store });
+    const list = store.functions ??= [];
+    for (let i = 0, position = 0; i < spec.length; i += 2, position++) {
+      const index = spec[i];
+      list.push(makeFunction(call, store, index < 0 ? '' : `${index}`, spec[i + 1], position));
+    }
+  }
   ns.makeFunction = makeFunction;
-  ns.isExportedFunction = (value) => functionStores.has(value);
+  ns.isExportedFunction = binding.isExportedFunction;
 
   // Wasm GC and typed function references where the running Node's
   // built-in has them (Node 22+; without a built-in, as Node 24): validate
@@ -64,7 +73,7 @@ module.exports = function defineFunctions(ns) {
   });
 
   binding.setHooks({
-    makeFunction,
+    makeFunctions,
     toBigInt64: (value) => BigIntAsIntN(64, value),
     // "Iterable to list": GetIterator, so a non-iterable is a TypeError
     // (Array.from would take array-likes).

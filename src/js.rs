@@ -24,7 +24,7 @@ pub type JsResult<T> = Result<T, Pending>;
 /// The helpers `index.js` hands over (strong references).
 #[derive(Default)]
 struct Hooks {
-  make_function: Ref,
+  make_functions: Ref,
   to_big_int64: Ref,
   to_list: Ref,
   compile_error: Ref,
@@ -41,9 +41,10 @@ thread_local! {
 /// A helper set by [`set_hooks`].
 #[derive(Clone, Copy)]
 pub enum Hook {
-  /// `(call, store, name, arity) => function`: the JS function of an
-  /// exported wasm function.
-  MakeFunction,
+  /// `(call, store, spec) => void`: the JS functions of a batch of exported
+  /// wasm functions (`spec`: name and arity of each), appended to the
+  /// store token's `functions` array (func.rs).
+  MakeFunctions,
   /// `(v) => BigInt.asIntN(64, v)`: ToBigInt64 for what is not a BigInt.
   ToBigInt64,
   /// `(v) => [...v]`: an import's multi-value result as a list.
@@ -82,7 +83,7 @@ pub fn install_hooks<H: Default>(
 }
 
 /// Hands the native side the helpers and error classes it needs:
-/// `{ makeFunction, toBigInt64, toList, CompileError, LinkError,
+/// `{ makeFunctions, toBigInt64, toList, CompileError, LinkError,
 /// RuntimeError }` (all functions).
 ///
 /// # Errors
@@ -91,7 +92,7 @@ pub fn install_hooks<H: Default>(
 pub fn set_hooks(env: Env, hooks: Object) -> napi::Result<()> {
   let get = |name: &str| hook_function(&env, &hooks, "setHooks", name);
   let new = Hooks {
-    make_function: get("makeFunction")?,
+    make_functions: get("makeFunctions")?,
     to_big_int64: get("toBigInt64")?,
     to_list: get("toList")?,
     compile_error: get("CompileError")?,
@@ -101,7 +102,7 @@ pub fn set_hooks(env: Env, hooks: Object) -> napi::Result<()> {
   let mut old =
     HOOKS.with(|main| SANDBOX_HOOKS.with(|sandboxes| install_hooks(main, sandboxes, new)));
   for r in [
-    &mut old.make_function,
+    &mut old.make_functions,
     &mut old.to_big_int64,
     &mut old.to_list,
     &mut old.compile_error,
@@ -116,7 +117,7 @@ pub fn set_hooks(env: Env, hooks: Object) -> napi::Result<()> {
 fn hook(env: &Env, which: Hook) -> JsResult<sys::napi_value> {
   let pick = |h: &Hooks| {
     let r = match which {
-      Hook::MakeFunction => &h.make_function,
+      Hook::MakeFunctions => &h.make_functions,
       Hook::ToBigInt64 => &h.to_big_int64,
       Hook::ToList => &h.to_list,
       Hook::CompileError => &h.compile_error,

@@ -64,8 +64,13 @@ pub(crate) fn ensure_token(env: &Env, cell: &Rc<StoreCell>) -> napi::Result<sys:
   let weak = Ref::new(env, raw, false)?;
   cell
     .with(|ctx| {
-      let mut old = std::mem::replace(&mut ctx.data_mut().token, weak);
+      let data = ctx.data_mut();
+      let mut old = std::mem::replace(&mut data.token, weak);
       old.clear(env);
+      // A former token's exported functions are gone with it (each holds
+      // it: func.rs), and so is its `functions` array.
+      data.functions.clear();
+      data.function_list.clear(env);
     })
     .map_err(|e| crate::error::error(env, e))?;
   Ok(raw)
@@ -119,10 +124,10 @@ fn pending() -> napi::Error {
 /// Instantiates `module` with `imports` (one value per import, in order, as
 /// the JS shim read them from the import object).
 ///
-/// Returns `[token, exports]` where `exports` holds `[name, kind, alias,
-/// value]` per export: `alias` is the position of the import it re-exports
-/// (the shim then returns that import's object, as the spec's export cache
-/// does) or -1.
+/// Returns `[token, exports]` where `exports` holds `name, kind, alias,
+/// value` per export, one after the other (one flat array): `alias` is the
+/// position of the import it re-exports (the shim then returns that
+/// import's object, as the spec's export cache does) or -1.
 ///
 /// # Errors
 /// `LinkError` naming the import for a value of the wrong kind or type, or
@@ -438,7 +443,9 @@ impl<T> IntoOkOrLink<T> for Result<T, ()> {
   }
 }
 
-/// `[name, kind, alias, value]` for each export.
+/// `name, kind, alias, value` for each export, in one flat array. The
+/// functions are made in one batch (func.rs), after the store's other
+/// exports are read.
 fn exports(
   env: &Env,
   module: &NativeModule,
@@ -447,47 +454,78 @@ fn exports(
   imports: &[wasmtime::ImportType<'_>],
   aliasable: &[bool],
 ) -> JsResult<sys::napi_value> {
-  let mut entries = Vec::new();
-  for (export, &index) in module.module.exports().zip(&module.export_indices) {
-    let ty = export.ty();
-    let kind = kind_name(&ty);
-    // The position of the import this export re-exports, if any.
-    let same_kind = |i: &&wasmtime::ImportType<'_>| kind_name(&i.ty()) == kind;
-    let alias = imports
-      .iter()
-      .enumerate()
-      .filter(|(_, i)| same_kind(i))
-      .nth(index as usize)
-      .map(|(at, _)| at)
-      .filter(|&at| aliasable[at]);
-    let value = match alias {
-      Some(_) => js::null(env),
+  // The position of the import each export re-exports, if any.
+  let aliases: Vec<Option<usize>> = module
+    .module
+    .exports()
+    .zip(&module.export_indices)
+    .map(|(export, &index)| {
+      let kind = kind_name(&export.ty());
+      imports
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| kind_name(&i.ty()) == kind)
+        .nth(index as usize)
+        .map(|(at, _)| at)
+        .filter(|&at| aliasable[at])
+    })
+    .collect();
+  // Every extern that is not an alias, in one store borrow.
+  let externs: Vec<Option<Extern>> = cell
+    .with(|ctx| {
+      module
+        .module
+        .exports()
+        .zip(&aliases)
+        .map(|(export, alias)| match alias {
+          Some(_) => None,
+          None => instance.get_export(&mut *ctx, export.name()),
+        })
+        .collect()
+    })
+    .map_err(|e| js::throw(env, &e))?;
+  let funcs: Vec<(wasmtime::Func, Option<u32>)> = externs
+    .iter()
+    .zip(&module.export_indices)
+    .filter_map(|(ext, &index)| match ext {
+      Some(Extern::Func(f)) => Some((*f, Some(index))),
+      _ => None,
+    })
+    .collect();
+  let mut functions = func::to_js_all(env, cell, &funcs)?.into_iter();
+  // Kind names and "no alias" are the same few values for every export.
+  let mut kinds: Vec<(&str, sys::napi_value)> = Vec::new();
+  let no_alias = js::number(env, -1.0)?;
+  let mut entries = Vec::with_capacity(externs.len() * 4);
+  for ((export, alias), ext) in module.module.exports().zip(&aliases).zip(externs) {
+    let kind_str = kind_name(&export.ty());
+    let kind = match kinds.iter().find(|(k, _)| *k == kind_str) {
+      Some(&(_, v)) => v,
       None => {
-        let ext = cell
-          .with(|ctx| instance.get_export(&mut *ctx, export.name()))
-          .map_err(|e| js::throw(env, &e))?
-          .ok_or_else(|| js::throw(env, "export vanished"))?;
-        match ext {
-          Extern::Func(f) => func::to_js(env, cell, f, Some(index))?,
-          Extern::Memory(m) => crate::api::memory::exported(env, cell, m)?,
-          Extern::SharedMemory(m) => crate::api::memory::exported_shared(env, m)?,
-          Extern::Table(table) => into_raw(env, NativeTable::bound(cell, table))?,
-          Extern::Global(global) => into_raw(env, NativeGlobal::bound(cell, global))?,
-          Extern::Tag(tag) => crate::api::tag::to_js(env, cell, tag)?,
-        }
+        let v = js::string(env, kind_str)?;
+        kinds.push((kind_str, v));
+        v
       }
     };
-    let alias = js::number(env, alias.map_or(-1.0, |a| a as f64))?;
-    let entry = js::array(
-      env,
-      &[
-        js::string(env, export.name())?,
-        js::string(env, kind)?,
-        alias,
-        value,
-      ],
-    )?;
-    entries.push(entry);
+    let value = match (alias, ext) {
+      (Some(_), _) => js::null(env),
+      (None, None) => return Err(js::throw(env, "export vanished")),
+      (None, Some(ext)) => match ext {
+        Extern::Func(_) => functions
+          .next()
+          .ok_or_else(|| js::throw(env, "export vanished"))?,
+        Extern::Memory(m) => crate::api::memory::exported(env, cell, m)?,
+        Extern::SharedMemory(m) => crate::api::memory::exported_shared(env, m)?,
+        Extern::Table(table) => into_raw(env, NativeTable::bound(cell, table))?,
+        Extern::Global(global) => into_raw(env, NativeGlobal::bound(cell, global))?,
+        Extern::Tag(tag) => crate::api::tag::to_js(env, cell, tag)?,
+      },
+    };
+    let alias = match alias {
+      Some(a) => js::number(env, *a as f64)?,
+      None => no_alias,
+    };
+    entries.extend([js::string(env, export.name())?, kind, alias, value]);
   }
   js::array(env, &entries)
 }

@@ -1,13 +1,20 @@
 //! The persistent compiled-code cache: the second start of the same bytes
 //! loads wasmtime's serialized module instead of compiling.
 //!
-//! One file per module, `<sha256 key>.wmc`, in a directory only this user
-//! can write. Each file is the payload from `Module::serialize` (wasmtime's
-//! ELF image) followed by a trailer: [`MAGIC`], [`FORMAT`], the key, the
-//! payload's length and a checksum of it. Files are written to a temporary
+//! One file per module, `<key>.wmc`, in a directory only this user can
+//! write. Each file is the payload from `Module::serialize` (wasmtime's ELF
+//! image), then the wasm bytes it was compiled from, then a trailer:
+//! [`MAGIC`], [`FORMAT`], the key, the payload's length and a checksum of
+//! it. The key is a SHA-256 of everything that changes the compiled code
+//! and a fast 64-bit hash of the wasm bytes
+//! (`checksum.rs`, several times cheaper than SHA-256 over them): the name
+//! of an entry, not its proof. The proof is the wasm bytes it holds, which
+//! must equal the bytes being compiled, so two modules whose hashes collide
+//! (by accident, or made to) share a name and replace each other's entry:
+//! a miss, never another module's code. Files are written to a temporary
 //! name in the same directory and renamed, so a reader sees a whole entry
 //! or none, whichever process wrote it. A reader checks the trailer and the
-//! whole payload's checksum, then hands the same open file to
+//! wasm bytes it holds and the payload's checksum, then hands the same open file to
 //! `Module::deserialize_open_file`, and removes an entry that fails (then
 //! compiles). Every I/O failure means "no cache" (a read-only or full disk
 //! is not the user's error).
@@ -41,8 +48,9 @@ use crate::runtime::timing::{time, Phase};
 
 /// First bytes of every entry.
 pub(super) const MAGIC: &[u8; 8] = b"WMRSCODE";
-/// Bumped whenever the entry layout or what the key covers changes.
-pub(super) const FORMAT: u32 = 1;
+/// Bumped whenever the entry layout or what the key covers changes (2: the
+/// wasm bytes in the entry, a fast hash of them in the key).
+pub(super) const FORMAT: u32 = 2;
 /// After the payload: magic, format, key, payload length, checksum.
 pub(super) const TRAILER_LEN: usize = 8 + 4 + 32 + 8 + 8;
 /// File name suffix of entries (temporary files start with `.tmp-`).
@@ -149,8 +157,34 @@ impl Hasher for ShaHasher {
   }
 }
 
-/// The entry name of `bytes`: everything that changes the compiled code.
+/// The entry name of `bytes`: the engine's part (`config_key`) and a fast
+/// hash of the bytes. Not a proof that an entry holds the code of `bytes`:
+/// `check` compares the bytes the entry holds.
 fn key(engine: &Engine, bytes: &[u8]) -> [u8; 32] {
+  let mut hash = Checksum::new();
+  if !test_collisions() {
+    hash.update(bytes);
+  }
+  Sha256::new()
+    .chain_update(config_key(engine))
+    .chain_update((bytes.len() as u64).to_le_bytes())
+    .chain_update(hash.finish().to_le_bytes())
+    .finalize()
+    .into()
+}
+
+/// `WASM_MEMORY_RS_CACHE_TEST_COLLIDE=1` (a test hook, cache.test.js):
+/// every module's name hashes as if its bytes were empty, so modules of
+/// one length collide.
+fn test_collisions() -> bool {
+  static ON: OnceLock<bool> = OnceLock::new();
+  *ON
+    .get_or_init(|| std::env::var_os("WASM_MEMORY_RS_CACHE_TEST_COLLIDE").is_some_and(|v| v == "1"))
+}
+
+/// SHA-256 of everything but the wasm bytes that changes the compiled
+/// code (a few hundred bytes: microseconds).
+fn config_key(engine: &Engine) -> [u8; 32] {
   let mut hasher = ShaHasher(Sha256::new());
   hasher.0.update(MAGIC);
   hasher.0.update(FORMAT.to_le_bytes());
@@ -163,8 +197,6 @@ fn key(engine: &Engine, bytes: &[u8]) -> [u8; 32] {
   // wasmtime's version, the Config's code-affecting settings and the target
   // (with its CPU features).
   std::hash::Hash::hash(&engine.precompile_compatibility_hash(), &mut hasher);
-  hasher.0.update((bytes.len() as u64).to_le_bytes());
-  hasher.0.update(bytes);
   hasher.0.finalize().into()
 }
 
@@ -227,28 +259,32 @@ pub fn load_or_compile(
   };
   let key = time(Phase::Key, || key(engine, bytes));
   let path = cache.dir.join(format!("{}{SUFFIX}", hex(&key)));
-  if let Some(module) = load(engine, &path, &key) {
+  if let Some(module) = load(engine, &path, &key, bytes) {
     HITS.fetch_add(1, Ordering::Relaxed);
     return Ok(module);
   }
   MISSES.fetch_add(1, Ordering::Relaxed);
   let module = time(Phase::Compile, compile)?;
-  if let Ok(written) = time(Phase::Store, || store(&module, &cache.dir, &path, &key)) {
+  if let Ok(written) = time(Phase::Store, || {
+    store(&module, &cache.dir, &path, &key, bytes)
+  }) {
     STORES.fetch_add(1, Ordering::Relaxed);
     cache.account(written);
   }
   Ok(module)
 }
 
-/// The module of the entry at `path`, if it is there and intact. An entry
-/// that is there but not intact (or that wasmtime refuses) is removed.
-fn load(engine: &Engine, path: &Path, key: &[u8; 32]) -> Option<Module> {
+/// The module of the entry at `path`, if it is there, intact and made from
+/// `bytes`. An entry that is there but not intact, made from other bytes
+/// (a collision of names: it is replaced), or that wasmtime refuses, is
+/// removed.
+fn load(engine: &Engine, path: &Path, key: &[u8; 32], bytes: &[u8]) -> Option<Module> {
   let file = time(Phase::Check, || {
     let file = File::open(path).ok()?;
     let meta = file.metadata().ok()?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let ours = meta.is_file() && meta.uid() == unsafe { libc::geteuid() };
-    if !(ours && check(&file, meta.len(), key).unwrap_or(false)) {
+    if !(ours && check(&file, meta.len(), key, bytes).unwrap_or(false)) {
       reject(path);
       return None;
     }
@@ -259,11 +295,14 @@ fn load(engine: &Engine, path: &Path, key: &[u8; 32]) -> Option<Module> {
   let loaded = time(Phase::Deserialize, || {
     // SAFETY: `Module::deserialize_open_file` maps this file and runs the
     // machine code in it, so its bytes must be what `Module::serialize` of a
-    // compatible wasmtime produced. They are: `check` just read this very
-    // open file (the same inode wasmtime maps, whatever is renamed over the
-    // path meanwhile) and found our magic and format, the key of these wasm
-    // bytes and of this engine's compatibility hash, and a payload whose
-    // checksum matches the one written with it. Entries are written only by
+    // compatible wasmtime produced from these wasm bytes. They are: `check`
+    // just read this very open file (the same inode wasmtime maps, whatever
+    // is renamed over the path meanwhile) and found our magic and format,
+    // the key of this engine's compatibility hash (and of a hash of the
+    // bytes), exactly these wasm bytes stored after the payload, and a
+    // payload whose checksum matches the one written with it (`store`
+    // writes a payload and the bytes it was compiled from together, in one
+    // file). Entries are written only by
     // `store` below, in a directory owned by this user that no one else can
     // write (`usable_dir`), to a temporary file renamed into place once
     // complete, and never modified in place afterwards; a file not owned by
@@ -296,15 +335,19 @@ pub(super) fn trailer(payload: &[u8], key: &[u8; 32]) -> Vec<u8> {
   out
 }
 
-/// True if `file` (of `len` bytes) is an entry of ours for `key` whose
-/// payload matches its checksum. Reads the file once, in chunks.
-fn check(file: &File, len: u64, key: &[u8; 32]) -> std::io::Result<bool> {
+/// True if `file` (of `len` bytes) is an entry of ours for `key` that
+/// holds `bytes` and whose payload matches its checksum. Reads the file
+/// once, in chunks.
+fn check(file: &File, len: u64, key: &[u8; 32], bytes: &[u8]) -> std::io::Result<bool> {
   use std::os::unix::fs::FileExt;
-  let Some(payload_len) = len.checked_sub(TRAILER_LEN as u64) else {
+  let Some(body_len) = len.checked_sub(TRAILER_LEN as u64) else {
+    return Ok(false);
+  };
+  let Some(payload_len) = body_len.checked_sub(bytes.len() as u64) else {
     return Ok(false);
   };
   let mut tail = [0u8; TRAILER_LEN];
-  file.read_exact_at(&mut tail, payload_len)?;
+  file.read_exact_at(&mut tail, body_len)?;
   let (magic, rest) = tail.split_at(8);
   let (format, rest) = rest.split_at(4);
   let (entry_key, rest) = rest.split_at(32);
@@ -316,8 +359,16 @@ fn check(file: &File, len: u64, key: &[u8; 32]) -> std::io::Result<bool> {
   {
     return Ok(false);
   }
-  let mut hasher = Checksum::new();
   let mut buf = vec![0u8; 1 << 18];
+  // The wasm bytes first: a collision of names ends here.
+  for (i, chunk) in bytes.chunks(buf.len()).enumerate() {
+    let stored = &mut buf[..chunk.len()];
+    file.read_exact_at(stored, payload_len + (i * (1 << 18)) as u64)?;
+    if stored != chunk {
+      return Ok(false);
+    }
+  }
+  let mut hasher = Checksum::new();
   let mut at = 0;
   while at < payload_len {
     let n = buf.len().min((payload_len - at) as usize);
@@ -336,19 +387,28 @@ fn reject(path: &Path) {
   }
 }
 
-/// Writes `module`'s entry at `path`; returns the bytes written.
-fn store(module: &Module, dir: &Path, path: &Path, key: &[u8; 32]) -> std::io::Result<u64> {
+/// Writes `module`'s entry at `path`, with the wasm `bytes` it was
+/// compiled from; returns the bytes written.
+fn store(
+  module: &Module,
+  dir: &Path,
+  path: &Path,
+  key: &[u8; 32],
+  bytes: &[u8],
+) -> std::io::Result<u64> {
   let payload = module.serialize().map_err(std::io::Error::other)?;
-  write_entry(dir, path, key, &payload)
+  write_entry(dir, path, key, &payload, bytes)
 }
 
-/// Writes the entry of `payload` for `key` at `path` in `dir`, via a
+/// Writes the entry of `payload` for `key` at `path` in `dir` (`extra`
+/// between the payload and the trailer: a wasm entry's bytes), via a
 /// temporary file and a rename; returns the bytes written.
 pub(super) fn write_entry(
   dir: &Path,
   path: &Path,
   key: &[u8; 32],
   payload: &[u8],
+  extra: &[u8],
 ) -> std::io::Result<u64> {
   let trailer = trailer(payload, key);
   // Unique per process, thread and call: concurrent writers never share one.
@@ -366,13 +426,14 @@ pub(super) fn write_entry(
       .mode(0o600)
       .open(&tmp)?;
     file.write_all(payload)?;
+    file.write_all(extra)?;
     file.write_all(&trailer)?;
     fs::rename(&tmp, path)
   })();
   if written.is_err() {
     let _ = fs::remove_file(&tmp);
   }
-  written.map(|()| (payload.len() + trailer.len()) as u64)
+  written.map(|()| (payload.len() + extra.len() + trailer.len()) as u64)
 }
 
 impl Cache {

@@ -1,12 +1,18 @@
 //! Exported wasm functions as JS functions (the spec's "Exported
 //! Function"); JS callables as host functions are `host.rs`.
 //!
-//! An exported function is a small JS closure made by `index.js`
-//! (`makeFunction`: it carries the spec's `name` and `length` and keeps the
-//! store's `NativeStore` token alive) around a native function whose data
-//! is the [`Exported`] it calls. The closure is type-tagged and wrapped with
-//! the same `Exported`, so a function passed back in (an import, a table
-//! element, a funcref argument) is recognised.
+//! Exported functions are made in batches (an instance's exports at once,
+//! or one function reaching JS another way): one native function serves
+//! the batch, its data the batch's [`Exported`]s, and `makeFunctions`
+//! (lib/functions.js) makes one small JS closure per function in one call
+//! from here (it carries the spec's `name` and `length`, and calls the
+//! native function with its position in the batch first). Each closure is
+//! type-tagged and wrapped with its `Exported`, so a function passed back
+//! in (an import, a table element, a funcref argument) is recognised; and
+//! the store's token holds every closure (its `functions` array), so one
+//! wasm function is one JS function for the store's life, as V8's instance
+//! holds its exported functions. Per function that is one Node-API
+//! reference (the wrap) where one function each cost four.
 
 use std::ptr;
 use std::rc::Rc;
@@ -18,6 +24,7 @@ use crate::js::{self, Hook, JsResult, Pending};
 use crate::memory::reclaim::Ref;
 use crate::runtime::exception;
 use crate::runtime::store::{self, Data, StoreCell};
+use crate::runtime::timing::{time, Phase};
 use crate::runtime::value::{self, Arg, Out};
 
 /// What an exported function's JS objects call.
@@ -34,6 +41,9 @@ pub struct Exported {
   numeric: bool,
 }
 
+/// The functions one native function serves, by position.
+type Batch = Vec<Rc<Exported>>;
+
 /// Marks the closures made for exported functions.
 const TAG: sys::napi_type_tag = sys::napi_type_tag {
   lower: 0x7761_736d_2d6d_656d,
@@ -41,40 +51,158 @@ const TAG: sys::napi_type_tag = sys::napi_type_tag {
 };
 
 /// The JS function for `func` of `cell`'s store: the one made for it
-/// before, or a new one. `index` is the function
-/// index for its `name` when known (exports); otherwise the name is empty.
+/// before, or a new one. `index` is the function index for its `name`
+/// when known (exports); otherwise the name is empty.
 pub fn to_js(
   env: &Env,
   cell: &Rc<StoreCell>,
   func: Func,
   index: Option<u32>,
 ) -> JsResult<sys::napi_value> {
-  let (raw, known, ty) = cell
+  Ok(to_js_all(env, cell, &[(func, index)])?[0])
+}
+
+/// [`to_js`] of each of `funcs`, the new ones made in one batch.
+pub fn to_js_all(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  funcs: &[(Func, Option<u32>)],
+) -> JsResult<Vec<sys::napi_value>> {
+  /// Where each result comes from.
+  enum Found {
+    Value(sys::napi_value),
+    Slot(u32),
+    New(usize),
+  }
+  // One store borrow: what is known, and the types of the rest (a function
+  // exported twice is made once).
+  let mut fresh: Vec<(usize, Func, Option<u32>, FuncType)> = Vec::new();
+  let found = cell
     .with(|ctx| {
-      let raw = func.to_raw(&mut *ctx) as usize;
-      // A host function made from a JS function is exported as a new
-      // Exported Function, as the spec's export cache says; one standing
-      // for another store's exported function gives that function back.
-      let data = ctx.data();
-      let known = match data.foreign.get(&raw) {
-        Some(&i) => data.callables[i].get(env),
-        None => data.functions.get(&raw).and_then(|r| r.get(env)),
-      };
-      let ty = known.is_none().then(|| func.ty(&*ctx));
-      (raw, known, ty)
+      let mut found = Vec::with_capacity(funcs.len());
+      let mut batch = std::collections::HashMap::new();
+      for &(func, index) in funcs {
+        let raw = func.to_raw(&mut *ctx) as usize;
+        // A host function made from a JS function is exported as a new
+        // Exported Function, as the spec's export cache says; one standing
+        // for another store's exported function gives that function back.
+        let data = ctx.data();
+        let known = match data.foreign.get(&raw) {
+          Some(&i) => data.callables[i].get(env).map(Found::Value),
+          None => data.functions.get(&raw).map(|&slot| Found::Slot(slot)),
+        };
+        found.push(match known {
+          Some(known) => known,
+          None => Found::New(*batch.entry(raw).or_insert_with(|| {
+            fresh.push((raw, func, index, func.ty(&*ctx)));
+            fresh.len() - 1
+          })),
+        });
+      }
+      found
     })
     .map_err(|e| js::throw(env, &e))?;
-  if let Some(value) = known {
-    return Ok(value);
+  let made = if fresh.is_empty() {
+    Vec::new()
+  } else {
+    time(Phase::Functions, || make(env, cell, &fresh))?
+  };
+  let list = if found.iter().any(|f| matches!(f, Found::Slot(_))) {
+    Some(function_list(env, cell)?)
+  } else {
+    None
+  };
+  found
+    .into_iter()
+    .map(|f| match (f, list) {
+      (Found::Value(v), _) => Ok(v),
+      (Found::New(i), _) => Ok(made[i]),
+      (Found::Slot(slot), Some(list)) => element(env, list, slot),
+      (Found::Slot(_), None) => Err(js::throw(env, "no function list")),
+    })
+    .collect()
+}
+
+/// Makes the JS functions of `fresh` (`[raw, func, index, type]`, none
+/// known yet) in one batch and records them in the store.
+fn make(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  fresh: &[(usize, Func, Option<u32>, FuncType)],
+) -> JsResult<Vec<sys::napi_value>> {
+  let batch: Batch = fresh
+    .iter()
+    .map(|(_, func, _, ty)| Rc::new(exported(cell, *func, ty)))
+    .collect();
+  // `[name, arity]` per function: its index, or -1 for an empty name.
+  let mut spec = Vec::with_capacity(fresh.len() * 2);
+  for ((_, _, index, _), e) in fresh.iter().zip(&batch) {
+    spec.push(index.map_or(-1, |i| i as i32));
+    spec.push(e.params.len() as i32);
   }
-  let ty = ty.ok_or_else(|| js::throw(env, "function type unavailable"))?;
+  let spec = int32_array(env, &spec)?;
+  let token = cell
+    .with(|ctx| ctx.data().token.get(env))
+    .map_err(|e| js::throw(env, &e))?
+    .ok_or_else(|| js::throw(env, "the store's token was collected"))?;
+  let native = native_function(env, cell.is_jspi(), batch.clone())?;
+  js::call_hook(env, Hook::MakeFunctions, &[native, token, spec])?;
+  // makeFunctions appended the closures to the token's `functions` array.
+  let list = function_list(env, cell)?;
+  let mut len = 0;
+  // SAFETY: `list` is a live array handle.
+  let status = unsafe { sys::napi_get_array_length(env.raw(), list, &mut len) };
+  js::ok(env, status, "napi_get_array_length")?;
+  let base = len
+    .checked_sub(batch.len() as u32)
+    .ok_or_else(|| js::throw(env, "makeFunctions made too few functions"))?;
+  let mut closures = Vec::with_capacity(batch.len());
+  for (k, exported) in batch.iter().enumerate() {
+    let closure = element(env, list, base + k as u32)?;
+    // SAFETY: `closure` is a live object handle; tagging fails on an
+    // object that is already tagged, which a fresh closure is not.
+    let status = unsafe { sys::napi_type_tag_object(env.raw(), closure, &TAG) };
+    js::ok(env, status, "napi_type_tag_object")?;
+    let data = Rc::into_raw(exported.clone());
+    // SAFETY: `closure` is a live object, not wrapped yet; `drop_exported`
+    // takes back the count `into_raw` leaked, once, when it is collected.
+    let status = unsafe {
+      sys::napi_wrap(
+        env.raw(),
+        closure,
+        data as *mut std::ffi::c_void,
+        Some(drop_exported),
+        ptr::null_mut(),
+        ptr::null_mut(),
+      )
+    };
+    if status != sys::Status::napi_ok {
+      // SAFETY: nothing took the count `into_raw` leaked.
+      drop(unsafe { Rc::from_raw(data) });
+      js::ok(env, status, "napi_wrap")?;
+    }
+    closures.push(closure);
+  }
+  cell
+    .with(|ctx| {
+      let functions = &mut ctx.data_mut().functions;
+      for (k, (raw, ..)) in fresh.iter().enumerate() {
+        functions.insert(*raw, base + k as u32);
+      }
+    })
+    .map_err(|e| js::throw(env, &e))?;
+  Ok(closures)
+}
+
+/// The [`Exported`] of `func` of type `ty`.
+fn exported(cell: &Rc<StoreCell>, func: Func, ty: &FuncType) -> Exported {
   let numeric = ty.params().len() <= INLINE
     && ty.results().len() <= 1
     && ty
       .params()
       .chain(ty.results())
       .all(|t| value::is_number_type(&t));
-  let exported = Rc::new(Exported {
+  Exported {
     cell: cell.clone(),
     func,
     params: ty.params().collect(),
@@ -84,39 +212,95 @@ pub fn to_js(
       .chain(ty.results())
       .any(|t| matches!(t, ValType::V128)),
     numeric,
-  });
-  let native = native_function(env, &exported)?;
+  }
+}
+
+unsafe extern "C" fn drop_exported(
+  _env: sys::napi_env,
+  data: *mut std::ffi::c_void,
+  _hint: *mut std::ffi::c_void,
+) {
+  // SAFETY: `data` is the `Rc::into_raw` a closure was wrapped with (make),
+  // finalized once.
+  drop(unsafe { Rc::from_raw(data as *const Exported) });
+}
+
+/// An `Int32Array` of `values`.
+fn int32_array(env: &Env, values: &[i32]) -> JsResult<sys::napi_value> {
+  let mut data = ptr::null_mut();
+  let mut buffer = ptr::null_mut();
+  let bytes = std::mem::size_of_val(values);
+  // SAFETY: `env` is live; Node allocates `bytes` bytes at `data`.
+  let status = unsafe { sys::napi_create_arraybuffer(env.raw(), bytes, &mut data, &mut buffer) };
+  js::ok(env, status, "napi_create_arraybuffer")?;
+  if bytes > 0 {
+    // SAFETY: `data` holds `bytes` fresh bytes that nothing else uses yet;
+    // the regions cannot overlap.
+    unsafe { ptr::copy_nonoverlapping(values.as_ptr().cast::<u8>(), data.cast::<u8>(), bytes) };
+  }
+  let mut array = ptr::null_mut();
+  // SAFETY: `buffer` is a live ArrayBuffer of exactly `values.len()` i32s.
+  let status = unsafe {
+    sys::napi_create_typedarray(
+      env.raw(),
+      sys::TypedarrayType::int32_array,
+      values.len(),
+      buffer,
+      0,
+      &mut array,
+    )
+  };
+  js::ok(env, status, "napi_create_typedarray")?;
+  Ok(array)
+}
+
+/// Element `i` of the JS array `list`.
+fn element(env: &Env, list: sys::napi_value, i: u32) -> JsResult<sys::napi_value> {
+  let mut out = ptr::null_mut();
+  // SAFETY: `list` is a live array handle.
+  let status = unsafe { sys::napi_get_element(env.raw(), list, i, &mut out) };
+  js::ok(env, status, "napi_get_element")?;
+  Ok(out)
+}
+
+/// The token's `functions` array (made by `makeFunctions` on its first
+/// call for the store).
+fn function_list(env: &Env, cell: &Rc<StoreCell>) -> JsResult<sys::napi_value> {
+  let known = cell
+    .with(|ctx| ctx.data().function_list.get(env))
+    .map_err(|e| js::throw(env, &e))?;
+  if let Some(list) = known {
+    return Ok(list);
+  }
   let token = cell
     .with(|ctx| ctx.data().token.get(env))
     .map_err(|e| js::throw(env, &e))?
     .ok_or_else(|| js::throw(env, "the store's token was collected"))?;
-  let name = js::string(env, &index.map(|i| i.to_string()).unwrap_or_default())?;
-  let arity = js::number(env, exported.params.len() as f64)?;
-  let closure = js::call_hook(env, Hook::MakeFunction, &[native, token, name, arity])?;
-  // SAFETY: `closure` is a live object handle; tagging fails on an object
-  // that is already tagged, which a fresh closure is not.
-  let status = unsafe { sys::napi_type_tag_object(env.raw(), closure, &TAG) };
-  js::ok(env, status, "napi_type_tag_object")?;
-  let data = Box::into_raw(Box::new(exported.clone()));
-  // SAFETY: `data` is a fresh leaked `Box<Rc<Exported>>`.
-  unsafe { js::tie(env, closure, data, sys::napi_wrap, "napi_wrap") }?;
-  let weak = Ref::new(env, closure, false).map_err(|_| Pending)?;
+  let mut list = ptr::null_mut();
+  // SAFETY: `token` is a live object; the key is a NUL-terminated string.
+  let status =
+    unsafe { sys::napi_get_named_property(env.raw(), token, c"functions".as_ptr(), &mut list) };
+  js::ok(env, status, "napi_get_named_property")?;
+  if js::type_of(env, list) != sys::ValueType::napi_object {
+    return Err(js::throw(env, "the store has no function list"));
+  }
+  // Weak: the token holds it.
+  let weak = Ref::new(env, list, false).map_err(|_| Pending)?;
   cell
     .with(|ctx| {
-      if let Some(mut old) = ctx.data_mut().functions.insert(raw, weak) {
-        old.clear(env);
-      }
+      let mut old = std::mem::replace(&mut ctx.data_mut().function_list, weak);
+      old.clear(env);
     })
     .map_err(|e| js::throw(env, &e))?;
-  Ok(closure)
+  Ok(list)
 }
 
-/// The native function an exported function's closure calls.
-fn native_function(env: &Env, exported: &Rc<Exported>) -> JsResult<sys::napi_value> {
-  let data = Box::into_raw(Box::new(exported.clone()));
+/// The native function a batch's closures call, with their position first.
+fn native_function(env: &Env, jspi: bool, batch: Batch) -> JsResult<sys::napi_value> {
+  let data = Box::into_raw(Box::new(batch));
   let mut f = ptr::null_mut();
-  // SAFETY: the name is empty; `call_export` reads `data` as the
-  // `Rc<Exported>` that the finalizer below frees when `f` is collected.
+  // SAFETY: the name is empty; `call_export` reads `data` as the `Batch`
+  // that the finalizer below frees when `f` is collected.
   let status = unsafe {
     sys::napi_create_function(
       env.raw(),
@@ -124,7 +308,7 @@ fn native_function(env: &Env, exported: &Rc<Exported>) -> JsResult<sys::napi_val
       0,
       // A JSPI store's exports run on fibers (jspi.rs): chosen here, once,
       // so that the synchronous call path checks nothing.
-      if exported.cell.is_jspi() {
+      if jspi {
         Some(call_export_jspi)
       } else {
         Some(call_export)
@@ -198,9 +382,21 @@ pub fn from_js(env: &Env, cell: &Rc<StoreCell>, value: sys::napi_value) -> JsRes
 /// The `Exported` behind an exported function's closure.
 pub fn unwrap(env: &Env, value: sys::napi_value) -> Option<Rc<Exported>> {
   let data = js::unwrap_tagged(env, value, sys::ValueType::napi_function, &TAG)?;
-  // SAFETY: closures tagged with TAG are wrapped with a `Box<Rc<Exported>>`
-  // (to_js), which lives while `value` does.
-  Some(unsafe { data.cast::<Rc<Exported>>().as_ref() }.clone())
+  let data = data.as_ptr() as *const Exported;
+  // SAFETY: closures tagged with TAG are wrapped with an `Rc::into_raw`
+  // (make), whose count is held while `value` lives: adding one and taking
+  // it back as an `Rc` leaves that count in place.
+  unsafe {
+    Rc::increment_strong_count(data);
+    Some(Rc::from_raw(data))
+  }
+}
+
+/// Whether `value` is an exported function (of any store of this thread).
+#[napi_derive::napi]
+pub fn is_exported_function(env: Env, value: napi::bindgen_prelude::Unknown) -> bool {
+  use napi::JsValue;
+  js::unwrap_tagged(&env, value.raw(), sys::ValueType::napi_function, &TAG).is_some()
 }
 
 /// How an exported function is called from JS. A panic must not unwind
@@ -255,8 +451,9 @@ unsafe fn call_export_inner(
 ) -> sys::napi_value {
   let env = Env::from_raw(raw_env);
   let mut data = ptr::null_mut();
-  let mut stack = [ptr::null_mut(); INLINE];
-  let mut argc = INLINE;
+  // The closure's position in the batch, then the arguments.
+  let mut stack = [ptr::null_mut(); INLINE + 1];
+  let mut argc = INLINE + 1;
   // SAFETY: `info` is this callback's; `stack` has room for `argc`
   // handles (missing arguments are filled with `undefined`).
   unsafe {
@@ -269,17 +466,25 @@ unsafe fn call_export_inner(
       &mut data,
     )
   };
-  // SAFETY: `data` is the `Box<Rc<Exported>>` of `native_function`, alive
-  // while this function object is (it is running).
-  let exported: &Exported = unsafe { &*data.cast::<Rc<Exported>>() };
+  // SAFETY: `data` is the `Box<Batch>` of `native_function`, alive while
+  // this function object is (it is running).
+  let batch: &Batch = unsafe { &*data.cast::<Batch>() };
+  let mut position = u32::MAX;
+  // SAFETY: `stack[0]` is a live handle (`undefined` if missing).
+  unsafe { sys::napi_get_value_uint32(raw_env, stack[0], &mut position) };
+  // Only our closures call this function, with their own position.
+  let Some(exported) = batch.get(position as usize) else {
+    let _ = js::throw_type(&env, "not an exported function's call");
+    return ptr::null_mut();
+  };
   let wanted = exported.params.len();
   let mut heap = Vec::new();
   let argv: &[sys::napi_value] = if wanted <= INLINE {
-    &stack[..wanted]
+    &stack[1..=wanted]
   } else {
-    heap.resize(wanted, ptr::null_mut());
-    let mut argc = wanted;
-    // SAFETY: as above, with room for `wanted` handles.
+    heap.resize(wanted + 1, ptr::null_mut());
+    let mut argc = wanted + 1;
+    // SAFETY: as above, with room for `wanted + 1` handles.
     unsafe {
       sys::napi_get_cb_info(
         raw_env,
@@ -290,7 +495,7 @@ unsafe fn call_export_inner(
         ptr::null_mut(),
       )
     };
-    &heap
+    &heap[1..]
   };
   run(&env, exported, argv).unwrap_or(ptr::null_mut())
 }

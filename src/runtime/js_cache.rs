@@ -117,5 +117,5 @@ pub fn store_code_cache(identity: String, sources: String, data: Buffer) -> bool
     return false;
   };
   let (path, key) = entry(dir, &identity, &sources);
-  cache::write_entry(dir, &path, &key, &data).is_ok()
+  cache::write_entry(dir, &path, &key, &data, &[]).is_ok()
 }

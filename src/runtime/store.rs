@@ -42,9 +42,12 @@ pub struct Data {
   /// `NativeStore` token keeps them alive from JS, so that cycles through
   /// JS closures stay collectable).
   pub callables: Vec<Ref>,
-  /// JS functions made for this store's wasm functions, by funcref address
-  /// (weak), so that one wasm function is one JS function.
-  pub functions: HashMap<usize, Ref>,
+  /// JS functions made for this store's wasm functions, by funcref address:
+  /// their index in the token's `functions` array (which holds them), so
+  /// that one wasm function is one JS function (func.rs).
+  pub functions: HashMap<usize, u32>,
+  /// The token's `functions` array (weak: the token holds it).
+  pub function_list: Ref,
   /// Host functions standing for exported functions of other stores: by
   /// funcref address, the index in `callables` of the exported function
   /// (which is what exporting it again gives back) ...
@@ -114,7 +117,7 @@ impl Drop for Data {
     if let Some(mut pending) = self.pending.take() {
       pending.clear(&env);
     }
-    for r in self.callables.iter_mut().chain(self.functions.values_mut()) {
+    for r in self.callables.iter_mut() {
       r.clear(&env);
     }
     for (_, r) in self.tags.iter_mut() {
@@ -125,6 +128,7 @@ impl Drop for Data {
     }
     self.token.clear(&env);
     self.values.clear(&env);
+    self.function_list.clear(&env);
     self.gc_objects.clear(&env);
   }
 }
@@ -167,6 +171,7 @@ impl StoreCell {
           pending: None,
           callables: Vec::new(),
           functions: HashMap::new(),
+          function_list: Ref::none(),
           foreign: HashMap::new(),
           wrappers: HashMap::new(),
           token: Ref::none(),

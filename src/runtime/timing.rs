@@ -11,9 +11,9 @@ use std::time::Instant;
 pub enum Phase {
   /// The first `current_engine()`: wasmtime's `Engine::new`.
   Engine,
-  /// The cache key: SHA-256 of the bytes and the engine's settings.
+  /// The cache key: a fast hash of the bytes, and the engine's settings.
   Key,
-  /// Opening an entry and checking its trailer and checksum.
+  /// Opening an entry and checking its trailer, wasm bytes and checksum.
   Check,
   /// `Module::deserialize_open_file`.
   Deserialize,
@@ -29,9 +29,12 @@ pub enum Phase {
   Link,
   /// Making the JS objects of the exports.
   Exports,
+  /// Of which the exported functions (func.rs: the batch's closures, tags
+  /// and wraps).
+  Functions,
 }
 
-const PHASES: usize = Phase::Exports as usize + 1;
+const PHASES: usize = Phase::Functions as usize + 1;
 
 static TOTALS: [AtomicU64; PHASES] = [const { AtomicU64::new(0) }; PHASES];
 
@@ -45,7 +48,8 @@ pub fn time<T>(phase: Phase, f: impl FnOnce() -> T) -> T {
 }
 
 /// Milliseconds spent in each phase since the process started: engine, key,
-/// check, deserialize, compile, store, read, link, exports (all threads).
+/// check, deserialize, compile, store, read, link, exports, functions (all
+/// threads).
 #[napi_derive::napi]
 pub fn startup_times() -> Vec<f64> {
   TOTALS
