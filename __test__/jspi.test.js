@@ -294,6 +294,102 @@ for (const [label, WA, internals] of jspiImpls) {
       assert.strictEqual(await J.promising(outer.exports.main)(), 3);
     });
 
+    // Three instance groups deep, suspending in a loop: every frame waits.
+    t('suspensions through two other instances, many times', async () => {
+      const seen = [];
+      const inner = new J.Instance(new J.Module(wat(`(module
+        (import "m" "suspend" (func $s (param i32) (result i32)))
+        (func (export "f") (param i32) (result i32) (i32.add (call $s (local.get 0)) (i32.const 1))))`)), {
+        m: { suspend: new J.Suspending((x) => { seen.push(x); return delay(1, x * 10); }) },
+      });
+      const middle = new J.Instance(new J.Module(wat(`(module
+        (import "m" "f" (func $f (param i32) (result i32)))
+        (func (export "g") (param i32) (result i32) (i32.add (call $f (local.get 0)) (i32.const 2))))`)), { m: { f: inner.exports.f } });
+      const outer = new J.Instance(new J.Module(wat(`(module
+        (import "m" "g" (func $g (param i32) (result i32)))
+        (func (export "main") (param $n i32) (result i32) (local $sum i32)
+          (block $done (loop $l
+            (br_if $done (i32.eqz (local.get $n)))
+            (local.set $sum (i32.add (local.get $sum) (call $g (local.get $n))))
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br $l)))
+          (local.get $sum)))`)), { m: { g: middle.exports.g } });
+      // n = 3, 2, 1: each g(n) is n * 10 + 3.
+      assert.strictEqual(await J.promising(outer.exports.main)(3), 69);
+      assert.deepStrictEqual(seen, [3, 2, 1]);
+      // Afterwards each instance runs on its own again.
+      assert.strictEqual(await J.promising(middle.exports.g)(4), 43);
+    });
+
+    // A promising call whose promise never settles is garbage once nothing
+    // holds it: its frames (fibers) go with it, nested ones too.
+    t('calls suspended forever, through another instance or not, are collected', async () => {
+      const make = (settle) => {
+        const inner = new J.Instance(new J.Module(wat(`(module (import "m" "s" (func $s (result i32)))
+          (func (export "f") (result i32) (i32.add (call $s) (i32.const 1))))`)), {
+          m: { s: new J.Suspending(() => (settle ? Promise.resolve(1) : new Promise(() => {}))) },
+        });
+        const outer = new J.Instance(new J.Module(wat(`(module (import "m" "f" (func $f (result i32)))
+          (func (export "main") (result i32) (i32.add (call $f) (i32.const 1))))`)), { m: { f: inner.exports.f } });
+        return { inner, outer };
+      };
+      for (let i = 0; i < 200; i++) {
+        const { inner, outer } = make(false);
+        J.promising(i % 2 ? outer.exports.main : inner.exports.f)();
+        if (i % 50 === 49 && typeof gc === 'function') {
+          gc();
+          await delay(1);
+        }
+      }
+      const { outer } = make(true);
+      assert.strictEqual(await J.promising(outer.exports.main)(), 3);
+    });
+
+    t('a rejection through another instance: caught by the outer wasm, or rejecting the promising call', async () => {
+      const reason = new Error('no');
+      const inner = new J.Instance(new J.Module(wat(`(module
+        (import "m" "suspend" (func $s (result i32)))
+        (func (export "f") (result i32) (call $s)))`)), {
+        m: { suspend: new J.Suspending(() => delay(1).then(() => { throw reason; })) },
+      });
+      const outer = new J.Instance(new J.Module(wat(`(module
+        (import "m" "f" (func $f (result i32)))
+        (func (export "caught") (result i32)
+          (block $h (try_table (catch_all $h) (return (call $f))))
+          (i32.const -1))
+        (func (export "uncaught") (result i32) (call $f)))`)), { m: { f: inner.exports.f } });
+      assert.strictEqual(await J.promising(outer.exports.caught)(), -1);
+      await assert.rejects(J.promising(outer.exports.uncaught)(), (e) => e === reason);
+    });
+
+    t('a trap through another instance after a resumption rejects with a RuntimeError', async () => {
+      const inner = new J.Instance(new J.Module(wat(`(module
+        (import "m" "suspend" (func $s (result i32)))
+        (func (export "f") (result i32) (drop (call $s)) unreachable))`)), {
+        m: { suspend: new J.Suspending(() => delay(1, 1)) },
+      });
+      const outer = new J.Instance(new J.Module(wat(`(module
+        (import "m" "f" (func $f (result i32)))
+        (func (export "main") (result i32) (call $f)))`)), { m: { f: inner.exports.f } });
+      await assert.rejects(J.promising(outer.exports.main)(), (e) => e instanceof J.RuntimeError && /unreachable/.test(e.message));
+      assert.throws(() => outer.exports.main(), J.SuspendError);
+    });
+
+    t('a suspension through another instance, from an instance group made before it', async () => {
+      const inner = new J.Instance(new J.Module(wat(`(module
+        (import "m" "suspend" (func $s (result i32)))
+        (func (export "f") (result i32) (i32.add (call $s) (i32.const 1))))`)), {
+        m: { suspend: new J.Suspending(() => delay(1, 1)) },
+      });
+      // The memory's group had an instance before the outer one joined it.
+      const mem = new J.Memory({ initial: 1 });
+      new J.Instance(new J.Module(wat('(module (import "m" "mem" (memory 1)))')), { m: { mem } });
+      const outer = new J.Instance(new J.Module(wat(`(module
+        (import "m" "f" (func $f (result i32))) (import "m" "mem" (memory 1))
+        (func (export "main") (result i32) (i32.add (call $f) (i32.const 1))))`)), { m: { f: inner.exports.f, mem } });
+      assert.strictEqual(await J.promising(outer.exports.main)(), 3);
+    });
+
     t('a trap after a resumption rejects with a RuntimeError', async () => {
       const { exports } = instance();
       await assert.rejects(J.promising(exports.trapAfter)(1), (e) => e instanceof J.RuntimeError && /unreachable/.test(e.message));

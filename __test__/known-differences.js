@@ -415,25 +415,28 @@ const wasmKnownDifferences = [
   },
   {
     id: 'jspi-across-groups',
-    reason: 'A promising call suspends only the wasm of its own instance group: a Suspending import reached ' +
-      'through an exported function of another instance group (imported as a function) throws a SuspendError ' +
-      '("trying to suspend without WebAssembly.promising"), where V8 suspends the whole wasm stack. wasmtime ' +
-      'runs each store\'s wasm on a fiber of its own, and a call into another store is a host call made from ' +
-      'the main stack (src/runtime/jspi.rs).',
+    reason: 'A promising call suspends through an exported function of another instance group (imported as ' +
+      'a function) when the importing instance could be made a JSPI instance, as it is when its group is new ' +
+      '(src/runtime/jspi/promising.rs). If the group already had instances without JSPI (an imported memory, ' +
+      'table or global bound to them), it stays synchronous, and a Suspending import reached through it throws ' +
+      'a SuspendError ("trying to suspend JS frames"), where V8 suspends the whole wasm stack: wasmtime runs a ' +
+      'store\'s wasm on fibers or not from its first instance on.',
     tests: [
-      'jspi: a suspension through an exported function of another instance',
+      'jspi: a suspension through another instance, from an instance group made before it',
     ],
     async ours(WA, assert) {
       const J = jspiOf(WA);
       const { wat } = require('./wat');
       const inner = new J.Instance(new J.Module(wat(`(module
-        (import "m" "suspend" (func $s (param i32) (result i32)))
-        (func (export "f") (result i32) (i32.add (call $s (i32.const 1)) (i32.const 1))))`)), {
-        m: { suspend: new J.Suspending((x) => Promise.resolve(x)) },
+        (import "m" "suspend" (func $s (result i32)))
+        (func (export "f") (result i32) (i32.add (call $s) (i32.const 1))))`)), {
+        m: { suspend: new J.Suspending(() => Promise.resolve(1)) },
       });
+      const mem = new J.Memory({ initial: 1 });
+      new J.Instance(new J.Module(wat('(module (import "m" "mem" (memory 1)))')), { m: { mem } });
       const outer = new J.Instance(new J.Module(wat(`(module
-        (import "m" "f" (func $f (result i32)))
-        (func (export "main") (result i32) (i32.add (call $f) (i32.const 1))))`)), { m: { f: inner.exports.f } });
+        (import "m" "f" (func $f (result i32))) (import "m" "mem" (memory 1))
+        (func (export "main") (result i32) (i32.add (call $f) (i32.const 1))))`)), { m: { f: inner.exports.f, mem } });
       await assert.rejects(J.promising(outer.exports.main)(), (e) => e instanceof J.SuspendError);
       // Called from a promising call of its own group, it suspends.
       assert.strictEqual(await J.promising(inner.exports.f)(), 2);

@@ -221,7 +221,12 @@ fn link<'env>(
     Some(cell) => cell,
     None => StoreCell::new(env).map_err(|e| crate::error::error(env, e))?,
   };
-  crate::runtime::jspi::choose_store(env, &cell, !suspending.is_empty())?;
+  // An exported function of a JSPI store among the imports: a promising
+  // call of this instance may suspend through it (jspi.rs).
+  let reaches = values.iter().any(
+    |v| matches!(v, Import::Func(f) if func::unwrap(env, *f).is_some_and(|e| e.cell.is_jspi())),
+  );
+  crate::runtime::jspi::choose_store(env, &cell, !suspending.is_empty(), reaches)?;
   // A module links only into stores of its engine: the main namespace's
   // and a sandbox's with a timeout or fuel differ (sandbox.rs).
   let same_engine = cell

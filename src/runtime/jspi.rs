@@ -88,21 +88,34 @@ thread_local! {
   static SUSPEND_ERROR: RefCell<Option<Ref>> = const { RefCell::new(None) };
 }
 
-/// Makes `cell` a JSPI store if an import is `Suspending` (`wanted`). A
-/// store is one or the other from its first instance on: its exported
-/// functions and host functions are made for one kind.
+/// Makes `cell` a JSPI store if an import is `Suspending` (`wanted`), or
+/// if an import is an exported function of a JSPI store (`reaches`): a
+/// `promising` call of this instance then suspends through it (promising.rs
+/// runs that call on its own store's fiber). A store is one or the other
+/// from its first instance on: its exported functions and host functions
+/// are made for one kind.
 ///
 /// # Errors
-/// `LinkError` if the store already has instances (imports are bound to
-/// instances without `Suspending` imports).
-pub fn choose_store(env: &Env, cell: &Rc<StoreCell>, wanted: bool) -> napi::Result<()> {
-  if !wanted || cell.is_jspi() {
+/// `LinkError` if an import is `Suspending` and the store already has
+/// instances (imports are bound to instances without `Suspending`
+/// imports). Reaching a JSPI store from such a store is no error: a
+/// suspension through it is a `SuspendError`, as before.
+pub fn choose_store(
+  env: &Env,
+  cell: &Rc<StoreCell>,
+  wanted: bool,
+  reaches: bool,
+) -> napi::Result<()> {
+  if !(wanted || reaches) || cell.is_jspi() {
     return Ok(());
   }
   // Instances give their store a token; a new store has none yet.
   let used = cell
     .with(|ctx| ctx.data().token.get(env).is_some())
     .map_err(|e| crate::error::error(env, e))?;
+  if used && !wanted {
+    return Ok(());
+  }
   if used {
     let _ = js::throw_class(
       env,

@@ -18,13 +18,117 @@ use super::{
 };
 use crate::js::{self, JsResult, Pending};
 use crate::runtime::func::{self, Exported};
+use crate::runtime::store::StoreCell;
 
-/// A `promising` call in progress.
+/// A `promising` call in progress: a stack of calls, each on its store's
+/// fiber. The first is the `promising` call; each one above answers an
+/// import of the one below that is an exported function of another JSPI
+/// store (its instance group), so a `Suspending` import reached through it
+/// suspends them all, as V8 suspends the whole wasm stack.
 struct Driver {
-  exported: Rc<Exported>,
-  fut: Pin<Box<dyn Future<Output = Outcome>>>,
-  /// The `Suspending` import waiting for its promise.
+  frames: Vec<Frame>,
+  /// The `Suspending` import (of the top frame) waiting for its promise.
   waiting: Option<Request>,
+}
+
+struct Frame {
+  cell: Rc<StoreCell>,
+  fut: Pin<Box<dyn Future<Output = Outcome>>>,
+  /// The import of the frame below this call answers.
+  answers: Option<Request>,
+}
+
+impl Driver {
+  fn top(&mut self) -> &mut Frame {
+    self
+      .frames
+      .last_mut()
+      .expect("a driver has its first frame")
+  }
+
+  /// While the top frame waits for a promise, nothing may enter the stores
+  /// below it either (their imports wait on it): or `false`, back in.
+  fn set_entered(&self, entered: bool) {
+    for pair in self.frames.windows(2) {
+      if let Some(req) = &pair[1].answers {
+        pair[0]
+          .cell
+          .swap_entered(if entered { req.ctx } else { req.prev });
+      }
+    }
+  }
+}
+
+impl Drop for Driver {
+  fn drop(&mut self) {
+    // The newest call first: each future borrows its own store only.
+    while self.frames.pop().is_some() {}
+  }
+}
+
+/// The call of `exported` (of a JSPI store) with `args`, as a future that
+/// borrows its store until it ends: the store stays borrowed while the
+/// call is suspended, on purpose (nothing else may enter it until the fiber
+/// returns: src/runtime/jspi.rs).
+fn frame(
+  exported: Rc<Exported>,
+  args: Vec<crate::runtime::value::Arg>,
+  answers: Option<Request>,
+) -> Frame {
+  let cell = exported.cell.clone();
+  let store_cell = cell.clone();
+  #[allow(clippy::await_holding_refcell_ref)]
+  let fut = async move {
+    let mut store = store_cell
+      .try_store()
+      .ok_or_else(|| wasmtime::Error::msg(BUSY))?;
+    run(store.as_context_mut(), &exported, args).await
+  };
+  Frame {
+    cell,
+    fut: Box::pin(fut),
+    answers,
+  }
+}
+
+/// A frame for `req` (an import of `cell`'s store) if its callable is an
+/// exported function of another JSPI store that is free; else `req` back.
+fn nested(env: &Env, cell: &Rc<StoreCell>, req: Request) -> Result<Frame, Request> {
+  let _scope = js::Scope::open(env);
+  let callee = cell
+    .with(|ctx| ctx.data().callables[req.index].get(env))
+    .ok()
+    .flatten()
+    .and_then(|callee| func::unwrap(env, callee));
+  let Some(callee) = callee else {
+    return Err(req);
+  };
+  let free = !callee.cell.is_entered() && callee.cell.try_store().is_some();
+  let simple = !callee.has_v128
+    && !req
+      .types
+      .iter()
+      .any(|t| matches!(t, wasmtime::ValType::V128));
+  if !callee.cell.is_jspi() || crate::runtime::store::same(&callee.cell, cell) || !free || !simple {
+    return Err(req);
+  }
+  // The arguments as the JS call would pass them: through JS values.
+  let argv = req
+    .params
+    .iter()
+    .map(|v| crate::runtime::value::to_js(env, cell, v))
+    .collect::<JsResult<Vec<_>>>();
+  let Ok(argv) = argv else {
+    let _ = js::take_exception(env);
+    return Err(req);
+  };
+  match args(env, &callee, &argv) {
+    Ok(args) => Ok(frame(callee, args, Some(req))),
+    Err(Pending) => {
+      let _ = js::take_exception(env);
+      Err(req)
+    }
+  }
 }
 
 /// Starts a `promising` call of the exported function `f` (lib/jspi.js).
@@ -56,17 +160,8 @@ pub fn jspi_call<'env>(
     if cell.is_entered() || cell.try_store().is_none() {
       return Err(js::throw(env, BUSY));
     }
-    let callee = exported.clone();
-    // The store stays borrowed while the call is suspended, on purpose:
-    // nothing else may enter it until the fiber returns (src/runtime/jspi.rs).
-    #[allow(clippy::await_holding_refcell_ref)]
-    let fut = async move {
-      let mut store = cell.try_store().ok_or_else(|| wasmtime::Error::msg(BUSY))?;
-      run(store.as_context_mut(), &callee, args).await
-    };
     let driver = Box::new(Driver {
-      exported,
-      fut: Box::pin(fut),
+      frames: vec![frame(exported, args, None)],
       waiting: None,
     });
     step(env, driver)
@@ -108,9 +203,10 @@ pub fn jspi_resume<'env>(
       .waiting
       .take()
       .ok_or_else(|| js::throw(env, "JSPI: this call is not suspended"))?;
-    let cell = driver.exported.cell.clone();
-    // The store is reachable through the suspended import again.
+    let cell = driver.top().cell.clone();
+    // The stores are reachable through the suspended imports again.
     cell.swap_entered(req.ctx);
+    driver.set_entered(true);
     let response = {
       let _scope = js::Scope::open(env);
       if fulfilled {
@@ -140,19 +236,39 @@ fn step(env: &Env, mut driver: Box<Driver>) -> JsResult<sys::napi_value> {
   }
   PROMISING.with(|p| p.set(p.get() + 1));
   let _running = Running;
-  let cell = driver.exported.cell.clone();
   let mut cx = Context::from_waker(Waker::noop());
   loop {
-    if let Poll::Ready(outcome) = driver.fut.as_mut().poll(&mut cx) {
-      let value = finish(env, &cell, outcome)?;
-      return js::array(env, &[boolean(env, true)?, value]);
+    let top = driver.top();
+    if let Poll::Ready(outcome) = top.fut.as_mut().poll(&mut cx) {
+      let done = driver.frames.pop().expect("the top frame");
+      let Some(req) = done.answers else {
+        let value = finish(env, &done.cell, outcome)?;
+        return js::array(env, &[boolean(env, true)?, value]);
+      };
+      // A nested call ended: its result (or exception) answers the import
+      // below, as the JS call of the exported function would.
+      let below = driver.top().cell.clone();
+      let response = {
+        let _scope = js::Scope::open(env);
+        finish(env, &done.cell, outcome)
+          .and_then(|value| crate::runtime::host::import_args(env, &below, value, &req.types))
+          .map_err(|Pending| threw(env, &below))
+      };
+      RESPONSE.with(|r| *r.borrow_mut() = Some(response));
+      continue;
     }
     let Some(req) = REQUEST.with(|r| r.borrow_mut().take()) else {
       continue;
     };
+    let cell = driver.top().cell.clone();
     if !req.suspending {
-      let response = answer(env, &cell, &req);
-      RESPONSE.with(|r| *r.borrow_mut() = Some(response));
+      match nested(env, &cell, req) {
+        Ok(frame) => driver.frames.push(frame),
+        Err(req) => {
+          let response = answer(env, &cell, &req);
+          RESPONSE.with(|r| *r.borrow_mut() = Some(response));
+        }
+      }
       continue;
     }
     // The Suspending import is called now, on the main stack.
@@ -164,6 +280,7 @@ fn step(env: &Env, mut driver: Box<Driver>) -> JsResult<sys::napi_value> {
       Ok(value) => {
         // The fiber waits for `value`: nothing may enter the store meanwhile.
         cell.swap_entered(req.prev);
+        driver.set_entered(false);
         driver.waiting = Some(req);
         let handle = external(env, driver)?;
         return js::array(env, &[boolean(env, false)?, handle, value]);
