@@ -11,7 +11,7 @@ const assert = require('node:assert');
 const { impls, builtin, needsResponse } = require('./impls');
 const { assertThrows, assertFunctionName, assertFunctionLength } = require('./helpers');
 const { testFor } = require('./known-differences');
-const { watFile } = require('./wat');
+const { wat, watFile } = require('./wat');
 
 const CONSTRUCTORS = ['Module', 'Instance', 'Memory', 'Table', 'Global', 'CompileError', 'LinkError', 'RuntimeError'];
 const FUNCTIONS = ['validate', 'compile', 'instantiate', 'compileStreaming', 'instantiateStreaming'];
@@ -574,6 +574,24 @@ for (const [name, WA] of impls) {
         [() => WA.instantiate(watFile('start-trap')), 'WebAssembly.RuntimeError'],
       ];
       for (const [fn, expected] of cases) assert.strictEqual((await settle(WA, fn)).rejected, expected, String(fn));
+    });
+
+    // An exported function takes its arguments as a JS function does, with
+    // nothing user code can replace in between.
+    test('an exported function of 5 parameters does not run Array.prototype[Symbol.iterator]', () => {
+      const { exports } = new WA.Instance(new WA.Module(wat(`(module (func (export "sum")
+        (param i32 i32 i32 i32 i32) (result i32)
+        (i32.add (i32.add (i32.add (i32.add (local.get 0) (local.get 1)) (local.get 2)) (local.get 3)) (local.get 4))))`)));
+      const saved = Array.prototype[Symbol.iterator];
+      let sum;
+      Array.prototype[Symbol.iterator] = function* () { throw new Error('iterated'); };
+      try {
+        sum = exports.sum(1, 2, 3, 4, 5);
+      } finally {
+        Array.prototype[Symbol.iterator] = saved;
+      }
+      assert.strictEqual(sum, 15);
+      assert.strictEqual(exports.sum.length, 5);
     });
 
     test('instantiate: a Module of the other implementation is not a Module', async () => {

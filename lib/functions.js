@@ -6,6 +6,9 @@
 const { TypeError, WeakMap: WeakMapCtor, Proxy: ProxyCtor } = globalThis;
 const { defineProperty, freeze: ObjectFreeze, create: ObjectCreate } = Object;
 const BigIntAsIntN = BigInt.asIntN;
+const { apply: ReflectApply } = Reflect;
+// Captured now: later code may replace Function.prototype.bind.
+const FunctionPrototypeBind = Function.prototype.call.bind(Function.prototype.bind);
 
 /** Adds exported functions and GC objects to the namespace under construction. */
 module.exports = function defineFunctions(ns) {
@@ -24,9 +27,13 @@ module.exports = function defineFunctions(ns) {
       case 2: f = { f(a, b) { return call(position, a, b); } }.f; break;
       case 3: f = { f(a, b, c) { return call(position, a, b, c); } }.f; break;
       case 4: f = { f(a, b, c, d) { return call(position, a, b, c, d); } }.f; break;
-      default:
-        f = { f(...args) { return call(position, ...args); } }.f;
+      default: {
+        // No spread: it would run Array.prototype[Symbol.iterator], which
+        // user code may have replaced; a bound function prepends natively.
+        const callAt = FunctionPrototypeBind(call, undefined, position);
+        f = { f(...args) { return ReflectApply(callAt, undefined, args); } }.f;
         defineProperty(f, 'length', { value: arity });
+      }
     }
     defineProperty(f, 'name', { value: name });
     return f;
