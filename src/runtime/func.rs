@@ -21,7 +21,6 @@ use napi::{sys, Env};
 use wasmtime::{Func, FuncType, StoreContextMut, Trap, Val, ValRaw, ValType};
 
 use crate::js::{self, Hook, JsResult, Pending};
-use crate::memory::reclaim::Ref;
 use crate::runtime::exception;
 use crate::runtime::store::{self, Data, StoreCell};
 use crate::runtime::timing::{time, Phase};
@@ -266,33 +265,13 @@ fn element(env: &Env, list: sys::napi_value, i: u32) -> JsResult<sys::napi_value
 /// The token's `functions` array (made by `makeFunctions` on its first
 /// call for the store).
 fn function_list(env: &Env, cell: &Rc<StoreCell>) -> JsResult<sys::napi_value> {
-  let known = cell
-    .with(|ctx| ctx.data().function_list.get(env))
-    .map_err(|e| js::throw(env, &e))?;
-  if let Some(list) = known {
-    return Ok(list);
-  }
-  let token = cell
-    .with(|ctx| ctx.data().token.get(env))
-    .map_err(|e| js::throw(env, &e))?
-    .ok_or_else(|| js::throw(env, "the store's token was collected"))?;
-  let mut list = ptr::null_mut();
-  // SAFETY: `token` is a live object; the key is a NUL-terminated string.
-  let status =
-    unsafe { sys::napi_get_named_property(env.raw(), token, c"functions".as_ptr(), &mut list) };
-  js::ok(env, status, "napi_get_named_property")?;
-  if js::type_of(env, list) != sys::ValueType::napi_object {
-    return Err(js::throw(env, "the store has no function list"));
-  }
-  // Weak: the token holds it.
-  let weak = Ref::new(env, list, false).map_err(|_| Pending)?;
-  cell
-    .with(|ctx| {
-      let mut old = std::mem::replace(&mut ctx.data_mut().function_list, weak);
-      old.clear(env);
-    })
-    .map_err(|e| js::throw(env, &e))?;
-  Ok(list)
+  let token = || {
+    cell
+      .with(|ctx| ctx.data().token.get(env))
+      .map_err(|e| js::throw(env, &e))?
+      .ok_or_else(|| js::throw(env, "the store's token was collected"))
+  };
+  store::token_array(env, cell, token, c"functions", |d| &mut d.function_list)
 }
 
 /// The native function a batch's closures call, with their position first.

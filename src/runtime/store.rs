@@ -313,3 +313,42 @@ impl StoreCell {
 pub fn same(a: &Rc<StoreCell>, b: &Rc<StoreCell>) -> bool {
   Rc::ptr_eq(a, b)
 }
+
+/// The array `token` (the store's token) holds under `key`, cached in the
+/// field `cached` of the store's data as a weak reference (the token holds
+/// the array): the `functions` of exported functions (func.rs), the
+/// `values` of externrefs (value.rs).
+pub(crate) fn token_array(
+  env: &Env,
+  cell: &StoreCell,
+  token: impl FnOnce() -> crate::js::JsResult<sys::napi_value>,
+  key: &std::ffi::CStr,
+  cached: fn(&mut Data) -> &mut Ref,
+) -> crate::js::JsResult<sys::napi_value> {
+  use crate::js::{self, Pending};
+  let known = cell
+    .with(|ctx| cached(ctx.data_mut()).get(env))
+    .map_err(|e| js::throw(env, &e))?;
+  if let Some(list) = known {
+    return Ok(list);
+  }
+  let token = token()?;
+  let mut list = std::ptr::null_mut();
+  // SAFETY: `token` is a live object; `key` is a NUL-terminated string.
+  let status = unsafe { sys::napi_get_named_property(env.raw(), token, key.as_ptr(), &mut list) };
+  js::ok(env, status, "napi_get_named_property")?;
+  if js::type_of(env, list) != sys::ValueType::napi_object {
+    return Err(js::throw(
+      env,
+      &format!("the store's token has no {} array", key.to_string_lossy()),
+    ));
+  }
+  let weak = Ref::new(env, list, false).map_err(|_| Pending)?;
+  cell
+    .with(|ctx| {
+      let mut old = std::mem::replace(cached(ctx.data_mut()), weak);
+      old.clear(env);
+    })
+    .map_err(|e| js::throw(env, &e))?;
+  Ok(list)
+}

@@ -10,7 +10,6 @@ use wasmtime::{
 };
 
 use crate::js::{self, Hook, JsResult, Pending};
-use crate::memory::reclaim::Ref;
 use crate::runtime::func;
 use crate::runtime::store::{Data, StoreCell};
 
@@ -150,26 +149,8 @@ impl Drop for Slot {
 
 /// The token's `values` array (the JS side of externrefs).
 fn values(env: &Env, cell: &Rc<StoreCell>) -> JsResult<sys::napi_value> {
-  let known = cell
-    .with(|ctx| ctx.data().values.get(env))
-    .map_err(|e| js::throw(env, &e))?;
-  if let Some(list) = known {
-    return Ok(list);
-  }
-  let token = crate::api::instance::ensure_token(env, cell).map_err(|_| Pending)?;
-  let mut list = ptr::null_mut();
-  // SAFETY: `token` is a live object; the key is a NUL-terminated string.
-  let status =
-    unsafe { sys::napi_get_named_property(env.raw(), token, c"values".as_ptr(), &mut list) };
-  js::ok(env, status, "napi_get_named_property")?;
-  let weak = Ref::new(env, list, false).map_err(|_| Pending)?;
-  cell
-    .with(|ctx| {
-      let mut old = std::mem::replace(&mut ctx.data_mut().values, weak);
-      old.clear(env);
-    })
-    .map_err(|e| js::throw(env, &e))?;
-  Ok(list)
+  let token = || crate::api::instance::ensure_token(env, cell).map_err(|_| Pending);
+  crate::runtime::store::token_array(env, cell, token, c"values", |d| &mut d.values)
 }
 
 /// Puts `v` in a slot of `cell`'s store token (reusing freed ones).
