@@ -11,7 +11,7 @@ const { describe, test } = require('node:test');
 const assert = require('node:assert');
 const { builtin, ours, builtinUsable } = require('./impls');
 const { assertThrows } = require('./helpers');
-const { testFor } = require('./known-differences');
+const { testFor, waitingReferences, acrossOlderGroup } = require('./known-differences');
 const { wat } = require('./wat');
 
 const builtinHasJspi = builtin !== undefined && Object.hasOwn(builtin, 'Suspending');
@@ -259,21 +259,8 @@ for (const [label, WA, internals] of jspiImpls) {
     // instance's global while the wasm that called it holds another in a
     // local: that one must come back (the collector must see the frames).
     t('a plain import stores references in a global while the calling wasm holds one', async () => {
-      let inst;
-      inst = new J.Instance(new J.Module(wat(`(module
-        (import "m" "s" (func $s (param i32) (result i32)))
-        (import "m" "churn" (func $churn))
-        (global (export "g") (mut externref) (ref.null extern))
-        (func (export "run") (result externref)
-          (local externref)
-          (local.set 0 (global.get 0))
-          (drop (call $s (i32.const 0)))
-          (call $churn)
-          (local.get 0)))`)), {
-        m: {
-          s: new J.Suspending((x) => Promise.resolve(x)),
-          churn: () => { for (let i = 0; i < 300000; i++) inst.exports.g.value = { i }; },
-        },
+      const inst = waitingReferences(J, ({ exports }) => {
+        for (let i = 0; i < 300000; i++) exports.g.value = { i };
       });
       const keep = { keep: true };
       inst.exports.g.value = keep;
@@ -376,17 +363,8 @@ for (const [label, WA, internals] of jspiImpls) {
     });
 
     t('a suspension through another instance, from an instance group made before it', async () => {
-      const inner = new J.Instance(new J.Module(wat(`(module
-        (import "m" "suspend" (func $s (result i32)))
-        (func (export "f") (result i32) (i32.add (call $s) (i32.const 1))))`)), {
-        m: { suspend: new J.Suspending(() => delay(1, 1)) },
-      });
       // The memory's group had an instance before the outer one joined it.
-      const mem = new J.Memory({ initial: 1 });
-      new J.Instance(new J.Module(wat('(module (import "m" "mem" (memory 1)))')), { m: { mem } });
-      const outer = new J.Instance(new J.Module(wat(`(module
-        (import "m" "f" (func $f (result i32))) (import "m" "mem" (memory 1))
-        (func (export "main") (result i32) (i32.add (call $f) (i32.const 1))))`)), { m: { f: inner.exports.f, mem } });
+      const { outer } = acrossOlderGroup(J);
       assert.strictEqual(await J.promising(outer.exports.main)(), 3);
     });
 

@@ -53,6 +53,50 @@ function savedException(WA) {
   return { tag, thrown, rethrowSaved: exports.rethrowSaved };
 }
 
+/**
+ * A JSPI instance whose `run` keeps global `g`'s externref in a local while
+ * it waits, first for a Suspending import, then for the plain import
+ * `churn(inst)`. Shared by jspi.test.js and jspi-waiting-references.
+ */
+function waitingReferences(J, churn) {
+  const { wat } = require('./wat');
+  const inst = new J.Instance(new J.Module(wat(`(module
+    (import "m" "s" (func $s (param i32) (result i32)))
+    (import "m" "churn" (func $churn))
+    (global (export "g") (mut externref) (ref.null extern))
+    (global (export "n") (mut i32) (i32.const 0))
+    (func (export "run") (result externref)
+      (local externref)
+      (local.set 0 (global.get 0))
+      (drop (call $s (i32.const 0)))
+      (call $churn)
+      (local.get 0)))`)), {
+    m: { s: new J.Suspending((x) => Promise.resolve(x)), churn: () => churn(inst) },
+  });
+  return inst;
+}
+
+/**
+ * `inner` (its `f` suspends, then adds 1) and `outer` (its `main` calls
+ * `f` and adds 1), where `outer` joined the group of a memory that an
+ * instance without JSPI already had. Shared by jspi.test.js and
+ * jspi-across-groups.
+ */
+function acrossOlderGroup(J) {
+  const { wat } = require('./wat');
+  const inner = new J.Instance(new J.Module(wat(`(module
+    (import "m" "suspend" (func $s (result i32)))
+    (func (export "f") (result i32) (i32.add (call $s) (i32.const 1))))`)), {
+    m: { suspend: new J.Suspending(() => Promise.resolve(1)) },
+  });
+  const mem = new J.Memory({ initial: 1 });
+  new J.Instance(new J.Module(wat('(module (import "m" "mem" (memory 1)))')), { m: { mem } });
+  const outer = new J.Instance(new J.Module(wat(`(module
+    (import "m" "f" (func $f (result i32))) (import "m" "mem" (memory 1))
+    (func (export "main") (result i32) (i32.add (call $f) (i32.const 1))))`)), { m: { f: inner.exports.f, mem } });
+  return { inner, outer };
+}
+
 /** The JSPI members of `WA`, or ours from internal.js where the namespace has none (Node 20, 22). */
 function jspiOf(WA) {
   const jspi = Object.hasOwn(WA, 'Suspending') ? WA : require('../internal.js').jspi;
@@ -379,28 +423,11 @@ const wasmKnownDifferences = [
     ],
     async ours(WA, assert) {
       const J = jspiOf(WA);
-      const { wat } = require('./wat');
-      let inst;
       const seen = [];
-      inst = new J.Instance(new J.Module(wat(`(module
-        (import "m" "s" (func $s (param i32) (result i32)))
-        (import "m" "churn" (func $churn))
-        (global (export "g") (mut externref) (ref.null extern))
-        (global (export "n") (mut i32) (i32.const 0))
-        (func (export "run") (result externref)
-          (local externref)
-          (local.set 0 (global.get 0))
-          (drop (call $s (i32.const 0)))
-          (call $churn)
-          (local.get 0)))`)), {
-        m: {
-          s: new J.Suspending((x) => Promise.resolve(x)),
-          churn: () => {
-            inst.exports.n.value = 7;
-            inst.exports.g.value = null;
-            try { inst.exports.g.value = {}; } catch (e) { seen.push(e); }
-          },
-        },
+      const inst = waitingReferences(J, ({ exports }) => {
+        exports.n.value = 7;
+        exports.g.value = null;
+        try { exports.g.value = {}; } catch (e) { seen.push(e); }
       });
       const keep = { keep: true };
       inst.exports.g.value = keep;
@@ -426,17 +453,7 @@ const wasmKnownDifferences = [
     ],
     async ours(WA, assert) {
       const J = jspiOf(WA);
-      const { wat } = require('./wat');
-      const inner = new J.Instance(new J.Module(wat(`(module
-        (import "m" "suspend" (func $s (result i32)))
-        (func (export "f") (result i32) (i32.add (call $s) (i32.const 1))))`)), {
-        m: { suspend: new J.Suspending(() => Promise.resolve(1)) },
-      });
-      const mem = new J.Memory({ initial: 1 });
-      new J.Instance(new J.Module(wat('(module (import "m" "mem" (memory 1)))')), { m: { mem } });
-      const outer = new J.Instance(new J.Module(wat(`(module
-        (import "m" "f" (func $f (result i32))) (import "m" "mem" (memory 1))
-        (func (export "main") (result i32) (i32.add (call $f) (i32.const 1))))`)), { m: { f: inner.exports.f, mem } });
+      const { inner, outer } = acrossOlderGroup(J);
       await assert.rejects(J.promising(outer.exports.main)(), (e) => e instanceof J.SuspendError);
       // Called from a promising call of its own group, it suspends.
       assert.strictEqual(await J.promising(inner.exports.f)(), 2);
@@ -915,4 +932,7 @@ function testFor(suite, WA) {
   };
 }
 
-module.exports = { knownDifferences, wasmKnownDifferences, applies, knownDifference, testFor, savedException };
+module.exports = {
+  knownDifferences, wasmKnownDifferences, applies, knownDifference, testFor, savedException, waitingReferences,
+  acrossOlderGroup,
+};
