@@ -13,11 +13,11 @@ const ADDON = path.join(DIR, 'wat.node');
 const SOURCES = ['Cargo.toml', 'Cargo.lock', 'build.rs', path.join('src', 'lib.rs')].map((f) => path.join(DIR, f));
 const LIBRARY = { linux: 'libwasm_memory_rs_wat.so', darwin: 'libwasm_memory_rs_wat.dylib', win32: 'wasm_memory_rs_wat.dll' };
 
-function ensureWat({ quiet = false } = {}) {
+function ensureWat() {
   const built = fs.existsSync(ADDON) ? fs.statSync(ADDON).mtimeMs : 0;
   if (SOURCES.every((f) => fs.statSync(f).mtimeMs <= built)) return ADDON;
   const started = Date.now();
-  if (!quiet) console.error('building the test tool tools/wat (parseWat; once)...');
+  console.error('building the test tool tools/wat (parseWat; once)...');
   // Output to stderr only: a test file's stdout is its TAP stream.
   const run = spawnSync(process.env.CARGO || 'cargo', ['build', '--release', '--locked', '--manifest-path', path.join(DIR, 'Cargo.toml')],
     { stdio: ['ignore', 2, 2] });
@@ -28,7 +28,7 @@ function ensureWat({ quiet = false } = {}) {
   const temporary = `${ADDON}.${process.pid}.tmp`;
   fs.copyFileSync(library, temporary);
   fs.renameSync(temporary, ADDON);
-  if (!quiet) console.error(`built tools/wat in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.error(`built tools/wat in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return ADDON;
 }
 
