@@ -32,6 +32,25 @@ function assertNoResizableBuffer(WA, assert) {
 }
 
 /**
+ * Modules of tiering.test.js and `tiering-mixed-link`: one exports a memory
+ * (and `store`), the others import it (and `load`); the `Tail` ones make
+ * tail calls, which Winch (wasmtime 48) does not compile (and every built-in does).
+ */
+function tieringModules() {
+  const { wat } = require('./wat');
+  return {
+    exportsMemory: wat('(module (memory (export "memory") 1) (func (export "store") (param i32 i32) (i32.store (local.get 0) (local.get 1))))'),
+    importsMemory: wat('(module (import "m" "memory" (memory 1)) (func (export "load") (param i32) (result i32) (i32.load (local.get 0))))'),
+    importsMemoryTail: wat(`(module (import "m" "memory" (memory 1))
+      (func $load (param i32) (result i32) (i32.load (local.get 0)))
+      (func (export "load") (param i32) (result i32) (return_call $load (local.get 0))))`),
+    exportsMemoryTail: wat(`(module (memory (export "memory") 1)
+      (func $store (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+      (func (export "store") (param i32 i32) (return_call $store (local.get 0) (local.get 1))))`),
+  };
+}
+
+/**
  * An Exception thrown by a JS import, caught by wasm into an exnref global
  * (`save`); `rethrowSaved` throws it again in a later call. Shared by
  * exceptions.test.js and the entry that replaces its test for ours.
@@ -457,6 +476,51 @@ const wasmKnownDifferences = [
       await assert.rejects(J.promising(outer.exports.main)(), (e) => e instanceof J.SuspendError);
       // Called from a promising call of its own group, it suspends.
       assert.strictEqual(await J.promising(inner.exports.f)(), 2);
+    },
+  },
+  {
+    id: 'tiering-mixed-link',
+    reason: 'On a big module\'s first start (a cache miss) its code is Winch\'s while Cranelift compiles in the ' +
+      'background (README, "Start-up"), and Winch code runs in stores of its own engine. A module that imports a ' +
+      'Memory, Table or Global of such an instance gets Winch code made for it; one that Winch cannot compile ' +
+      '(exception handling, Wasm GC, typed function references, tail calls, relaxed SIMD, some SIMD ' +
+      'instructions) is a LinkError saying so, where V8 links any two modules. A later start (a cache hit) ' +
+      'or WASM_MEMORY_RS_TIERING=off links them.',
+    tests: [
+      'tiering: a module Winch cannot compile links to an instance running Winch code',
+    ],
+    ours(WA, assert) {
+      // In this process (small modules: no tiering by default) they link.
+      const { exportsMemory, importsMemoryTail } = tieringModules();
+      if (!['always', 'winch'].includes(process.env.WASM_MEMORY_RS_TIERING)) {
+        const a = new WA.Instance(new WA.Module(exportsMemory)).exports;
+        const b = new WA.Instance(new WA.Module(importsMemoryTail), { m: { memory: a.memory } }).exports;
+        a.store(8, 7);
+        assert.strictEqual(b.load(8), 7);
+      }
+      // With Winch code for the first (WASM_MEMORY_RS_TIERING=winch: no
+      // background compile to race with), they do not.
+      const { spawnSync } = require('node:child_process');
+      const fs = require('node:fs');
+      const os = require('node:os');
+      const path = require('node:path');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasm-memory-rs-tiering-'));
+      fs.writeFileSync(path.join(dir, 'a.wasm'), exportsMemory);
+      fs.writeFileSync(path.join(dir, 'b.wasm'), importsMemoryTail);
+      const r = spawnSync(process.execPath, ['-e', `
+        const WA = require(${JSON.stringify(path.join(__dirname, '..'))});
+        const fs = require('node:fs');
+        const a = new WA.Instance(new WA.Module(fs.readFileSync(process.argv[1]))).exports;
+        try {
+          new WA.Instance(new WA.Module(fs.readFileSync(process.argv[2])), { m: { memory: a.memory } });
+          console.log('linked');
+        } catch (e) { console.log(e.constructor.name + ': ' + e.message); }`,
+      path.join(dir, 'a.wasm'), path.join(dir, 'b.wasm')], {
+        env: { ...process.env, WASM_MEMORY_RS_TIERING: 'winch', WASM_MEMORY_RS_CACHE: 'off' }, encoding: 'utf8',
+      });
+      fs.rmSync(dir, { recursive: true, force: true });
+      assert.strictEqual(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^LinkError: WebAssembly\.Instance\(\): an import belongs to an instance running Winch's \(first-start\) code, and this module cannot have code of that tier: Winch cannot compile it/);
     },
   },
   {
@@ -893,7 +957,7 @@ const wasmKnownDifferences = [
 const RANGE = /^(>=|<)(\d+(?:\.\d+){0,2})$/;
 const suites = ['constructor', 'grow', 'buffer', 'interface', 'differential', 'differential messages',
   'wasm-namespace', 'wasm-differential', 'wasm-global-table', 'wasm-examples', 'exceptions', 'externref',
-  'wasm-frames', 'table64', 'module-details', 'gc', 'string-builtins', 'jspi'];
+  'wasm-frames', 'table64', 'module-details', 'gc', 'string-builtins', 'jspi', 'tiering'];
 for (const { id, tests, node } of [...knownDifferences, ...wasmKnownDifferences]) {
   for (const key of tests) {
     assert.ok(suites.some((suite) => key.startsWith(`${suite}: `)), `${id}: unknown suite in "${key}"`);
@@ -934,5 +998,5 @@ function testFor(suite, WA) {
 
 module.exports = {
   knownDifferences, wasmKnownDifferences, applies, knownDifference, testFor, savedException, waitingReferences,
-  acrossOlderGroup,
+  acrossOlderGroup, tieringModules,
 };

@@ -18,6 +18,11 @@ const MiB = 1024 * 1024;
 
 const describe = (e) => `${e && e.constructor ? e.constructor.name : typeof e}: ${e && e.message}`;
 
+// Steady state: Cranelift's code. A big module's first start (a cold cache)
+// would run Winch's instead for the life of its instances (README,
+// "Tiering"); WASM_MEMORY_RS_TIERING=winch measures that code on purpose.
+process.env.WASM_MEMORY_RS_TIERING ??= 'off';
+
 const OURS_DIR = path.resolve(__dirname, '..', process.env.BENCH_OURS || '.');
 function loadOurs() {
   if (process.env.BENCH_OURS === 'builtin') return WebAssembly;

@@ -139,10 +139,14 @@ const CASES = [
 /** Runs `script` in a fresh process with the cache at `cacheDir` (off if none); its `RESULT <json>` line. */
 function runScript(script, impl, cacheDir) {
   const env = { ...process.env, WASM_MEMORY_RS_CACHE: cacheDir || 'off' };
+  const started = performance.now();
   const r = spawnSync(process.execPath, ['-e', script], { cwd: root, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  // The whole process, exit included (a first start waits there for the
+  // background compile: README, "Tiering").
+  const processMs = performance.now() - started;
   const line = (r.stdout || '').split('\n').find((l) => l.startsWith('RESULT '));
   if (r.status !== 0 || !line) throw new Error(`${impl} run failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(line.slice(7));
+  return { ...JSON.parse(line.slice(7)), processMs };
 }
 
 function runOnce({ code, check = '' }, impl, cacheDir) {
@@ -155,9 +159,11 @@ function runOnce({ code, check = '' }, impl, cacheDir) {
       ${code}
       const ms = performance.now() - t0;
       ${check}
-      const stats = ${impl === 'ours' ? `require(${JSON.stringify(path.join(root, 'internal.js'))}).binding.cacheStats()` : 'null'};
+      const binding = ${impl === 'ours' ? `require(${JSON.stringify(path.join(root, 'internal.js'))}).binding` : 'null'};
+      const stats = binding && binding.cacheStats();
+      const tiers = binding && binding.tieringStats();
       const peakKiB = Number(/VmHWM:\\s*(\\d+) kB/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]);
-      console.log('RESULT ' + JSON.stringify({ ms, compileMs, requireMs, stats, peakMiB: peakKiB / 1024 }));
+      console.log('RESULT ' + JSON.stringify({ ms, compileMs, requireMs, stats, tiers, peakMiB: peakKiB / 1024 }));
     })().catch((e) => { console.error(e); process.exit(1); });`;
   return runScript(script, impl, cacheDir);
 }
@@ -175,6 +181,9 @@ function bench(c) {
   // Ours only: the addon's `require` (part of both ours columns).
   const requires = [];
   const peaks = { builtin: [], cold: [], warm: [] };
+  // Ours, cold: the whole process's time, and whether its code was Winch's.
+  const coldProcess = [];
+  let coldWinch = 0;
   const measure = (r) => (c.key === 'esbuild' ? r.compileMs : r.ms);
   for (let round = 0; round < rounds; round++) {
     const b = runOnce(c, 'builtin');
@@ -185,6 +194,8 @@ function bench(c) {
       const cold = runOnce(c, 'ours', dir);
       if (cold.stats[0] !== 0) throw new Error(`cold run hit the cache: ${cold.stats}`);
       times.cold.push(measure(cold));
+      coldProcess.push(cold.processMs);
+      if (cold.tiers[0] > 0) coldWinch++;
       peaks.cold.push(cold.peakMiB);
       const warm = runOnce(c, 'ours', dir);
       if (warm.stats[1] !== 0) throw new Error(`warm run missed the cache: ${warm.stats}`);
@@ -198,7 +209,7 @@ function bench(c) {
   }
   const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
   const peak = Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.max(...v)]));
-  return { name: c.name, rounds, median: med, requireMs: median(requires), best: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.min(...v)])), peakMiB: peak };
+  return { name: c.name, rounds, median: med, requireMs: median(requires), coldProcessMs: median(coldProcess), coldWinch, best: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, Math.min(...v)])), peakMiB: peak };
 }
 
 // ---------------------------------------------------------------------------
@@ -336,13 +347,14 @@ if (JSON_OUT) {
 } else {
   console.log(`\nNode ${process.version}, ${os.cpus().length} cores (${os.cpus()[0].model}); medians of N fresh processes (best in parentheses); ratio = ours / built-in`);
   console.log(`synthetic module: ${(fs.statSync(synthFile).size / 1024).toFixed(0)} KiB\n`);
-  console.log('| case | rounds | built-in | ours cold | ratio | ours warm | ratio | peak RSS built-in / cold / warm |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| case | rounds | built-in | ours cold | ratio | ours warm | ratio | peak RSS built-in / cold / warm | cold: first tier, process until exit |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const { builtin, cold, warm } = r.median;
     console.log(`| ${r.name} | ${r.rounds} | ${fmtMs(builtin)} (${fmtMs(r.best.builtin)}) | ${fmtMs(cold)} (${fmtMs(r.best.cold)}) | ${(cold / builtin).toFixed(1)} | ` +
       `${fmtMs(warm)} (${fmtMs(r.best.warm)}) | ${(warm / builtin).toFixed(2)} | ` +
-      `${r.peakMiB.builtin.toFixed(0)} / ${r.peakMiB.cold.toFixed(0)} / ${r.peakMiB.warm.toFixed(0)} MiB |`);
+      `${r.peakMiB.builtin.toFixed(0)} / ${r.peakMiB.cold.toFixed(0)} / ${r.peakMiB.warm.toFixed(0)} MiB | ` +
+      `${r.coldWinch === r.rounds ? 'Winch' : r.coldWinch === 0 ? 'Cranelift' : `Winch in ${r.coldWinch}/${r.rounds}`}, ${fmtMs(r.coldProcessMs)} |`);
   }
   // The fixed cost in both ours columns (README, "Start-up": warm starts).
   const requireMs = median(results.map((r) => r.requireMs));

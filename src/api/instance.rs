@@ -18,6 +18,7 @@ use crate::js::{self, Hook, JsResult, Pending};
 use crate::memory::reclaim::Ref;
 use crate::runtime::func;
 use crate::runtime::store::{self, StoreCell};
+use crate::runtime::tiering;
 use crate::runtime::timing::{time, Phase};
 use crate::runtime::value;
 
@@ -217,20 +218,19 @@ fn link<'env>(
     }
     values.push(classified);
   }
-  let cell = match home {
-    Some(cell) => cell,
-    None => StoreCell::new(env).map_err(|e| crate::error::error(env, e))?,
-  };
   // An exported function of a JSPI store among the imports: a promising
   // call of this instance may suspend through it (jspi.rs).
   let reaches = values.iter().any(
     |v| matches!(v, Import::Func(f) if func::unwrap(env, *f).is_some_and(|e| e.cell.is_jspi())),
   );
+  let optimized_only = !suspending.is_empty() || reaches || shares_memory(&module.module);
+  let (cell, code) = choose_code(env, module, home, optimized_only)?;
+  let wanted: Vec<_> = code.imports().collect();
   crate::runtime::jspi::choose_store(env, &cell, !suspending.is_empty(), reaches)?;
   // A module links only into stores of its engine: the main namespace's
   // and a sandbox's with a timeout or fuel differ (sandbox.rs).
   let same_engine = cell
-    .with(|ctx| wasmtime::Engine::same(ctx.engine(), module.module.engine()))
+    .with(|ctx| wasmtime::Engine::same(ctx.engine(), code.engine()))
     .map_err(|e| crate::error::error(env, e))?;
   if !same_engine {
     return Err(link_error(
@@ -349,14 +349,14 @@ fn link<'env>(
   }
   // Before the start function runs: its traps have frames too.
   cell
-    .with(|ctx| crate::runtime::backtrace::register(ctx.data_mut(), &module.module, &module.frames))
+    .with(|ctx| crate::runtime::backtrace::register(ctx.data_mut(), &code, &module.frames))
     .map_err(|e| crate::error::error(env, e))?;
   let attempt = || {
     crate::memory::mapping::take_create_failed();
     crate::memory::mapping::without_shrinking(|| {
       cell.with(|ctx| {
         crate::api::sandbox::arm_outermost(&cell, ctx);
-        crate::runtime::jspi::instantiate(ctx, &module.module, &externs)
+        crate::runtime::jspi::instantiate(ctx, &code, &externs)
       })
     })
   };
@@ -369,7 +369,7 @@ fn link<'env>(
     outcome = cell
       .with(|ctx| {
         crate::api::sandbox::arm_outermost(&cell, ctx);
-        crate::runtime::jspi::instantiate(ctx, &module.module, &externs)
+        crate::runtime::jspi::instantiate(ctx, &code, &externs)
       })
       .map_err(|e| crate::error::error(env, e))?;
   }
@@ -533,6 +533,77 @@ fn exports(
     entries.extend([js::string(env, export.name())?, kind, alias, value]);
   }
   js::array(env, &entries)
+}
+
+/// The store to instantiate `module` in and the code to link: the store the
+/// imports are bound to (with the module's code in that store's tier) or a
+/// new one, of the tier of the best code ready (tiering.rs); Cranelift's
+/// code when `optimized_only` (JSPI, shared memories: only the main engine
+/// runs them here) or in a sandbox.
+fn choose_code(
+  env: &Env,
+  module: &NativeModule,
+  home: Option<Rc<StoreCell>>,
+  optimized_only: bool,
+) -> napi::Result<(Rc<StoreCell>, wasmtime::Module)> {
+  let new_store = |engine| StoreCell::new_in(env, engine).map_err(|e| crate::error::error(env, e));
+  let Some(tiers) = &module.tiers else {
+    let cell = match home {
+      Some(cell) => cell,
+      None => new_store(None)?,
+    };
+    return Ok((cell, module.module.clone()));
+  };
+  let main = crate::runtime::engine::engine().map_err(|e| crate::error::error(env, e))?;
+  let (cell, engine) = match home {
+    Some(cell) => {
+      let engine = cell
+        .with(|ctx| ctx.engine().clone())
+        .map_err(|e| crate::error::error(env, e))?;
+      (cell, engine)
+    }
+    None => {
+      let optimized_only = optimized_only || crate::api::sandbox::current().is_some();
+      let code = if optimized_only {
+        None
+      } else {
+        Some(tiers.latest())
+      };
+      match code {
+        Some(code) if tiering::is_baseline(code.engine()) => {
+          tiering::count_store();
+          return Ok((new_store(tiering::baseline_engine())?, code));
+        }
+        Some(code) => return Ok((new_store(None)?, code)),
+        None => (new_store(None)?, main.clone()),
+      }
+    }
+  };
+  match tiers.code_for(&engine) {
+    Some(Ok(code)) => Ok((cell, code)),
+    // Another namespace's store: refused by the caller.
+    None => Ok((cell, module.module.clone())),
+    Some(Err(reason)) => Err(link_error(
+      env,
+      format!(
+        "WebAssembly.Instance(): an import belongs to an instance running {} code, and this \
+         module cannot have code of that tier: {reason} (see the README's known differences: \
+         WASM_MEMORY_RS_TIERING=off compiles every module with Cranelift)",
+        if tiering::is_baseline(&engine) {
+          "Winch's (first-start)"
+        } else {
+          "Cranelift's"
+        }
+      ),
+    )),
+  }
+}
+
+/// True if `module` imports or exports a shared memory: a shared memory is
+/// of one engine, and only the main engine's cross between instances.
+fn shares_memory(module: &wasmtime::Module) -> bool {
+  let shared = |ty: ExternType| matches!(ty, ExternType::Memory(m) if m.is_shared());
+  module.imports().any(|i| shared(i.ty())) || module.exports().any(|e| shared(e.ty()))
 }
 
 fn into_raw<T: JavaScriptClassExt>(env: &Env, native: T) -> JsResult<sys::napi_value> {

@@ -8,7 +8,10 @@ use napi_derive::napi;
 use wasmparser::{Parser, Payload, TypeRef};
 use wasmtime::{ExternType, Module};
 
+use std::sync::Arc;
+
 use crate::js::{self, Hook};
+use crate::runtime::tiering::{self, Tiers};
 use crate::runtime::timing::{time, Phase};
 
 /// The spec's kind string of an import or export.
@@ -30,7 +33,10 @@ pub struct NativeModule {
   pub(crate) export_indices: Vec<u32>,
   custom_sections: Vec<(String, Vec<u8>)>,
   /// What wasm frames in `Error.stack` need of the bytes (backtrace.rs).
-  pub(crate) frames: std::sync::Arc<crate::runtime::backtrace::ModuleFrames>,
+  pub(crate) frames: Arc<crate::runtime::backtrace::ModuleFrames>,
+  /// The code in Winch's and Cranelift's tiers, for modules of the main
+  /// engine (tiering.rs); `None`: `module` is the only code.
+  pub(crate) tiers: Option<Arc<Tiers>>,
 }
 
 /// The JS API's limit on a module's size ("Limits": 1 GiB), which V8
@@ -49,24 +55,43 @@ fn compile(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<NativeModule, Stri
   if let Some(offset) = unsupported_shared_memory(bytes) {
     return Err(shared_memory_reason(offset));
   }
-  let module = crate::runtime::cache::load_or_compile(engine, bytes, || {
-    // Data segments merged (data_init.rs) where that pays; an invalid
-    // module is reported on its own bytes, not on the rewrite.
-    let plain = |bytes: &[u8]| match crate::runtime::data_init::merge_data_segments(bytes) {
-      Some(merged) => Module::new(engine, &merged).or_else(|_| Module::new(engine, bytes)),
-      None => Module::new(engine, bytes),
-    };
-    match plain(bytes) {
-      Ok(module) => Ok(module),
-      // Legacy exception handling: rewritten, then compiled (src/runtime/legacy.rs).
-      Err(e) if crate::runtime::legacy::is_legacy_error(&format!("{e:#}")) => {
-        let rewritten = crate::runtime::legacy::translate(bytes).map_err(|_| format!("{e:#}"))?;
-        plain(&rewritten).map_err(|e| format!("{e:#}"))
-      }
-      Err(e) => Err(format!("{e:#}")),
+  let (module, tiers) = code(engine, bytes)?;
+  let mut native = time(Phase::Read, || read(module, bytes));
+  native.tiers = tiers;
+  Ok(native)
+}
+
+/// The code of `bytes`: the cache's, Winch's while Cranelift works in the
+/// background (tiering.rs), or Cranelift's compiled now; and the module's
+/// tiers, where modules of `engine` have them.
+fn code(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<(Module, Option<Arc<Tiers>>), String> {
+  use crate::runtime::cache::{self, Lookup};
+  let tiered = tiering::applies(engine);
+  let slot = match cache::lookup(engine, bytes) {
+    Lookup::Hit(module) => {
+      let tiers = tiered.then(|| Tiers::optimized(bytes, module.clone()));
+      return Ok((module, tiers));
     }
+    Lookup::Miss(slot) => slot,
+  };
+  if tiered && tiering::baseline_first(bytes.len(), slot.is_some()) {
+    if let Some(baseline) = time(Phase::Compile, || tiering::compile_baseline(bytes)) {
+      let tiers = Tiers::start(bytes, baseline.clone(), move |module, bytes| {
+        if let Some(slot) = &slot {
+          cache::fill(slot, module, bytes);
+        }
+      });
+      return Ok((baseline, Some(tiers)));
+    }
+  }
+  let module = time(Phase::Compile, || {
+    crate::runtime::compile::compile(engine, bytes)
   })?;
-  Ok(time(Phase::Read, || read(module, bytes)))
+  if let Some(slot) = &slot {
+    cache::fill(slot, &module, bytes);
+  }
+  let tiers = tiered.then(|| Tiers::optimized(bytes, module.clone()));
+  Ok((module, tiers))
 }
 
 /// The native module of `module`, compiled from `bytes`: what wasmtime does
@@ -94,6 +119,7 @@ fn read(module: Module, bytes: &[u8]) -> NativeModule {
     export_indices,
     custom_sections,
     frames: crate::runtime::backtrace::ModuleFrames::new(bytes),
+    tiers: None,
   }
 }
 
@@ -232,6 +258,7 @@ impl NativeModule {
       export_indices: self.export_indices.clone(),
       custom_sections: self.custom_sections.clone(),
       frames: self.frames.clone(),
+      tiers: self.tiers.clone(),
     }
   }
 }

@@ -243,35 +243,50 @@ pub(super) fn usable_directory() -> Option<&'static Path> {
     .filter(|dir| usable_dir(dir))
 }
 
-/// Returns the module compiled from `bytes`, from the cache when an intact
-/// entry is there; otherwise runs `compile` and stores what it returns.
-///
-/// # Errors
-/// Only `compile`'s: the cache itself never fails a compile.
-pub fn load_or_compile(
-  engine: &Engine,
-  bytes: &[u8],
-  compile: impl FnOnce() -> Result<Module, String>,
-) -> Result<Module, String> {
+/// Where the entry of a module that missed goes, once compiled.
+pub struct Slot {
+  path: PathBuf,
+  key: [u8; 32],
+}
+
+/// What the cache has for some bytes.
+pub enum Lookup {
+  /// An intact entry's module.
+  Hit(Module),
+  /// No entry; where to store one (`None`: the cache is off, unusable, or
+  /// the module is too small to keep).
+  Miss(Option<Slot>),
+}
+
+/// Looks `bytes` up for `engine`: the module of an intact entry, or where
+/// to store one ([`fill`]). Never fails: a cache it cannot use is a miss.
+pub fn lookup(engine: &Engine, bytes: &[u8]) -> Lookup {
   let usable = |c: &&Cache| bytes.len() as u64 >= c.min_module_bytes && usable_dir(&c.dir);
   let Some(cache) = cache().filter(usable) else {
-    return time(Phase::Compile, compile);
+    return Lookup::Miss(None);
   };
   let key = time(Phase::Key, || key(engine, bytes));
   let path = cache.dir.join(format!("{}{SUFFIX}", hex(&key)));
   if let Some(module) = load(engine, &path, &key, bytes) {
     HITS.fetch_add(1, Ordering::Relaxed);
-    return Ok(module);
+    return Lookup::Hit(module);
   }
   MISSES.fetch_add(1, Ordering::Relaxed);
-  let module = time(Phase::Compile, compile)?;
+  Lookup::Miss(Some(Slot { path, key }))
+}
+
+/// Stores `module`, compiled from `bytes` after a [`lookup`] gave `slot`
+/// (any thread; a failure only means no entry).
+pub fn fill(slot: &Slot, module: &Module, bytes: &[u8]) {
+  let Some(cache) = cache() else {
+    return;
+  };
   if let Ok(written) = time(Phase::Store, || {
-    store(&module, &cache.dir, &path, &key, bytes)
+    store(module, &cache.dir, &slot.path, &slot.key, bytes)
   }) {
     STORES.fetch_add(1, Ordering::Relaxed);
     cache.account(written);
   }
-  Ok(module)
 }
 
 /// The module of the entry at `path`, if it is there, intact and made from

@@ -156,7 +156,8 @@ fn host_call(
         let mut thrown = js::take_exception(&env);
         if let Some(value) = thrown {
           crate::runtime::backtrace::annotate(&env, &cell, value);
-          if !exception::is_uncatchable(&env, value) {
+          // Without exception handling (Winch code) wasm cannot catch it.
+          if cell.exceptions && !exception::is_uncatchable(&env, value) {
             match exception::throw_into(&env, &cell, value) {
               Ok(error) => {
                 drop(scope);

@@ -6,6 +6,7 @@
 pub mod backtrace;
 pub mod cache;
 pub mod checksum;
+pub mod compile;
 pub mod data_init;
 pub mod engine;
 pub mod exception;
@@ -17,5 +18,6 @@ pub mod jspi;
 pub mod legacy;
 pub mod store;
 pub mod string_builtins;
+pub mod tiering;
 pub mod timing;
 pub mod value;

@@ -24,7 +24,9 @@ use std::rc::{Rc, Weak};
 use std::sync::{Arc, Mutex};
 
 use napi::{sys, Env};
-use wasmtime::{AsContextMut, Caller, ExnRef, OwnedRooted, RootScope, Store, StoreContextMut, Tag};
+use wasmtime::{
+  AsContextMut, Caller, Engine, ExnRef, OwnedRooted, RootScope, Store, StoreContextMut, Tag,
+};
 
 use crate::memory::reclaim::Ref;
 
@@ -143,6 +145,9 @@ pub struct StoreCell {
   pub sandbox: Option<Arc<crate::api::sandbox::Ctx>>,
   /// Whether this store's host functions are async (JSPI, jspi.rs).
   jspi: Cell<bool>,
+  /// Whether its engine has exception handling (Winch's has not:
+  /// tiering.rs), so that a JS exception can enter its wasm as one.
+  pub exceptions: bool,
   /// Whether a JSPI import's fiber is suspended in this store (its JS runs
   /// on the main stack, or its promise is pending): wasmtime's collector
   /// would not see that fiber's frames, so nothing may allocate in the GC
@@ -156,11 +161,21 @@ impl StoreCell {
   /// # Errors
   /// Fails only if the engine cannot be made (see `engine.rs`).
   pub fn new(env: &Env) -> Result<Rc<StoreCell>, String> {
+    StoreCell::new_in(env, None)
+  }
+
+  /// A new, empty store of `engine` (the Winch engine's: tiering.rs), or,
+  /// when `None` or in a sandbox, of the namespace's engine.
+  ///
+  /// # Errors
+  /// As [`StoreCell::new`].
+  pub fn new_in(env: &Env, engine: Option<&'static Engine>) -> Result<Rc<StoreCell>, String> {
     // In the sandbox entered now, if any (sandbox.rs).
     let sandbox = crate::api::sandbox::current();
-    let engine = match &sandbox {
-      Some(s) => s.engine(),
-      None => crate::runtime::engine::engine()?,
+    let engine = match (&sandbox, engine) {
+      (Some(s), _) => s.engine(),
+      (None, Some(engine)) => engine,
+      (None, None) => crate::runtime::engine::engine()?,
     };
     Ok(Rc::new_cyclic(|cell| {
       let mut store = Store::new(
@@ -193,6 +208,7 @@ impl StoreCell {
         entered: Cell::new(std::ptr::null_mut()),
         sandbox,
         jspi: Cell::new(false),
+        exceptions: !crate::runtime::tiering::is_baseline(engine),
         waiting: Cell::new(false),
       }
     }))
