@@ -69,7 +69,7 @@ fn code(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<(Module, Option<Arc<T
   let tiered = tiering::applies(engine);
   let slot = match cache::lookup(engine, bytes) {
     Lookup::Hit(module) => {
-      let tiers = tiered.then(|| Tiers::optimized(bytes, module.clone()));
+      let tiers = tiered.then(|| Tiers::optimized(bytes, module.clone(), true));
       return Ok((module, tiers));
     }
     Lookup::Miss(slot) => slot,
@@ -90,7 +90,7 @@ fn code(engine: &wasmtime::Engine, bytes: &[u8]) -> Result<(Module, Option<Arc<T
   if let Some(slot) = &slot {
     cache::fill(slot, &module, bytes);
   }
-  let tiers = tiered.then(|| Tiers::optimized(bytes, module.clone()));
+  let tiers = tiered.then(|| Tiers::optimized(bytes, module.clone(), false));
   Ok((module, tiers))
 }
 

@@ -80,12 +80,14 @@ pub fn baseline_first(len: usize, cached: bool) -> bool {
   }
 }
 
+/// The Winch engine, once made.
+static BASELINE_ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
+
 /// The engine of Winch code: the main engine's settings, minus the
 /// proposals wasmtime 48's Winch does not implement (their modules are
 /// compiled by Cranelift only). `None` if wasmtime refuses it.
 pub fn baseline_engine() -> Option<&'static Engine> {
-  static ENGINE: OnceLock<Option<Engine>> = OnceLock::new();
-  ENGINE
+  BASELINE_ENGINE
     .get_or_init(|| {
       let mut config = engine::config(engine::memories());
       config
@@ -100,9 +102,13 @@ pub fn baseline_engine() -> Option<&'static Engine> {
     .as_ref()
 }
 
-/// True if `engine` is the Winch engine.
+/// True if `engine` is the Winch engine (never makes it: a process without
+/// Winch code does not pay for its engine).
 pub fn is_baseline(engine: &Engine) -> bool {
-  baseline_engine().is_some_and(|b| Engine::same(b, engine))
+  BASELINE_ENGINE
+    .get()
+    .and_then(Option::as_ref)
+    .is_some_and(|b| Engine::same(b, engine))
 }
 
 static BASELINE: AtomicU64 = AtomicU64::new(0);
@@ -142,7 +148,9 @@ enum Optimized {
 
 /// A module's code in both tiers, made when asked.
 pub struct Tiers {
-  bytes: Arc<[u8]>,
+  /// The wasm bytes, for the tier not made yet (`None`: a cache hit before
+  /// this process made any Winch code; see [`Tiers::optimized`]).
+  bytes: Option<Arc<[u8]>>,
   /// The code the module was made with (Winch's or Cranelift's).
   first: Module,
   /// Winch's code, if made (first, or for a store of Winch code).
@@ -152,10 +160,15 @@ pub struct Tiers {
 }
 
 impl Tiers {
-  /// The tiers of a module whose Cranelift code is `module`.
-  pub fn optimized(bytes: &[u8], module: Module) -> Arc<Tiers> {
+  /// The tiers of a module whose Cranelift code is `module`. A copy of
+  /// `bytes` is kept for Winch code unless `hit` (loaded from the cache)
+  /// and no Winch code was made yet: a warm start then copies nothing
+  /// (~0.5 ms for brotli-wasm), and a module loaded before any Winch code
+  /// cannot join a store of Winch code later (a LinkError).
+  pub fn optimized(bytes: &[u8], module: Module, hit: bool) -> Arc<Tiers> {
+    let keep = !hit || BASELINE_ENGINE.get().is_some();
     Arc::new(Tiers {
-      bytes: bytes.into(),
+      bytes: keep.then(|| bytes.into()),
       first: module.clone(),
       baseline: OnceLock::new(),
       optimized: Mutex::new(Optimized::Ready(module)),
@@ -173,7 +186,7 @@ impl Tiers {
   ) -> Arc<Tiers> {
     let background = policy() != Policy::Winch;
     let tiers = Arc::new(Tiers {
-      bytes: bytes.into(),
+      bytes: Some(bytes.into()),
       first: baseline.clone(),
       baseline: OnceLock::from(Ok(baseline)),
       optimized: Mutex::new(if background {
@@ -186,16 +199,21 @@ impl Tiers {
     if background {
       let job = tiers.clone();
       self::background(move || {
-        let outcome =
-          engine::engine().and_then(|e| crate::runtime::compile::compile(e, &job.bytes));
-        if let Ok(module) = &outcome {
-          then(module, &job.bytes);
+        let outcome = job.compile_optimized();
+        if let (Ok(module), Some(bytes)) = (&outcome, &job.bytes) {
+          then(module, bytes);
           OPTIMIZED.fetch_add(1, Ordering::Relaxed);
         }
         job.settle(outcome);
       });
     }
     tiers
+  }
+
+  /// Cranelift's code, compiled now.
+  fn compile_optimized(&self) -> Result<Module, String> {
+    let bytes = self.bytes.as_deref().ok_or("its bytes were not kept")?;
+    crate::runtime::compile::compile(engine::engine()?, bytes)
   }
 
   /// Publishes Cranelift's outcome to the waiting links.
@@ -227,8 +245,13 @@ impl Tiers {
       return Some(
         self
           .baseline
-          .get_or_init(|| {
-            compile_baseline(&self.bytes).ok_or_else(|| "Winch cannot compile it".into())
+          .get_or_init(|| match &self.bytes {
+            Some(bytes) => compile_baseline(bytes).ok_or_else(|| "Winch cannot compile it".into()),
+            None => Err(
+              "it was loaded from the compiled-code cache before this process made any Winch \
+               code, and its bytes were not kept"
+                .into(),
+            ),
           })
           .clone(),
       );
@@ -244,8 +267,7 @@ impl Tiers {
       Optimized::Idle => {
         *state = Optimized::Compiling;
         drop(state);
-        let outcome =
-          engine::engine().and_then(|e| crate::runtime::compile::compile(e, &self.bytes));
+        let outcome = self.compile_optimized();
         self.settle(outcome);
         state = self.optimized.lock().unwrap_or_else(|e| e.into_inner());
       }
