@@ -5,8 +5,10 @@
 // namespace (lib/namespace.js). lib/sandbox.js evaluates it again over a
 // sandbox's binding.
 
-// The local build, else the prebuilt binary package for this platform.
-const { binding } = require('./lib/binding.js').loadBinding();
+// The local build, else the prebuilt binary package for this platform; the
+// same file loads the namespace's files (below).
+const shim = require('./lib/binding.js');
+const { binding } = shim.loadBinding();
 
 // The longest buffer this Node can make (4 GiB on Node 20): a larger memory's
 // `buffer` is a RangeError, never a truncated buffer.
@@ -20,9 +22,9 @@ binding.setMaxBufferLength(require('node:buffer').constants.MAX_LENGTH);
 if (typeof globalThis.gc === 'function') binding.setCollector(globalThis.gc);
 
 // The namespace, built by lib/namespace.js (a file per interface under
-// lib/), in the order of the running Node's built-in; lib/loader.js loads
+// lib/), in the order of the running Node's built-in; lib/binding.js loads
 // those files with V8's code cache.
-const { WebAssembly, internals } = require('./lib/loader.js').createNamespace(binding, globalThis.WebAssembly);
+const { WebAssembly, internals } = shim.createNamespace(binding, globalThis.WebAssembly);
 
 module.exports = WebAssembly;
 

@@ -1,5 +1,5 @@
 'use strict';
-// lib/loader.js: the shim's files loaded with V8's code cache, kept in the
+// lib/binding.js: the shim's files loaded with V8's code cache, kept in the
 // compiled-code cache directory (src/runtime/js_cache.rs). In child
 // processes, each with its own WASM_MEMORY_RS_CACHE directory. Hits are
 // proven by the loader's own record (and V8's acceptance), never by timing.
@@ -18,7 +18,7 @@ const lib = path.join(root, 'lib');
 // gives.
 const CHILD = `
 const WA = require(${JSON.stringify(root)});
-const loader = require(${JSON.stringify(path.join(lib, 'loader.js'))});
+const loader = require(${JSON.stringify(path.join(lib, 'binding.js'))});
 const lib = ${JSON.stringify(lib)};
 const loaded = Object.keys(require.cache).filter((f) => f.startsWith(lib + '/')).map((f) => f.slice(lib.length + 1)).sort();
 const webidl = require(${JSON.stringify(path.join(lib, 'webidl.js'))});
@@ -42,9 +42,9 @@ function run(cacheDir) {
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'wasm-memory-rs-loader-test-'));
 const entries = (dir) => fs.readdirSync(dir).filter((n) => n.endsWith('.jsc'));
 
-test('the files a namespace needs are exactly the ones the loader lists (and its own two)', () => {
+test('the files a namespace needs are exactly the ones the loader lists (and the loader itself)', () => {
   const r = run('off');
-  assert.deepStrictEqual(r.loaded, [...r.files, 'binding.js', 'loader.js'].sort());
+  assert.deepStrictEqual(r.loaded, [...r.files, 'binding.js'].sort());
 });
 
 test('the second start takes the cached code; modules, stacks and the namespace are as with require', () => {
@@ -87,17 +87,43 @@ test('a corrupt or truncated entry is a miss, and is replaced', () => {
 
 test('an entry is keyed by the sources; the cache off writes nothing', () => {
   const cache = tmp();
+  const files = tmp();
+  const [a, b] = ['a.js', 'b.js'].map((name) => path.join(files, name));
+  fs.writeFileSync(a, 'sources A');
+  fs.writeFileSync(b, 'sources B \u00e9');
   const script = `
+    const fs = require('node:fs');
     const { binding } = require(${JSON.stringify(path.join(root, 'internal.js'))});
+    const files = ${JSON.stringify([a, b])};
     const data = Buffer.from('code for sources A');
-    const out = [binding.loadCodeCache('id', 'sources A'), binding.storeCodeCache('id', 'sources A', data)];
-    out.push(binding.loadCodeCache('id', 'sources B'), Buffer.from(binding.loadCodeCache('id', 'sources A')).toString());
+    const out = [];
+    const first = binding.loadShim('id', files);
+    out.push(first.sources, first.key.length, first.data, binding.storeCodeCache('id', first.key, data));
+    out.push(Buffer.from(binding.loadShim('id', files).data).toString());
+    // Another identity, other sources (same length: V8 would not see it), a
+    // file fewer: misses.
+    out.push(binding.loadShim('id2', files).data);
+    fs.writeFileSync(files[0], 'sources a');
+    out.push(binding.loadShim('id', files).data, binding.loadShim('id', files.slice(1)).data);
+    fs.writeFileSync(files[0], 'sources A');
+    out.push(Buffer.from(binding.loadShim('id', files).data).toString());
+    // A key of the wrong length stores nothing; a missing file is an Error.
+    out.push(binding.storeCodeCache('id', Buffer.alloc(3), data));
+    try { binding.loadShim('id', [files[0] + '.missing']); } catch (e) { out.push(e.constructor.name, e.message.includes('.missing')); }
     console.log(JSON.stringify(out));`;
   const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, WASM_MEMORY_RS_CACHE: cache }, encoding: 'utf8' });
   assert.strictEqual(r.status, 0, r.stderr);
-  // A miss that may store, stored, another source's miss, the data back.
-  assert.deepStrictEqual(JSON.parse(r.stdout), [true, true, true, 'code for sources A']);
+  assert.deepStrictEqual(JSON.parse(r.stdout), [
+    // The sources as readFileSync reads them, a key, a miss that may store, stored.
+    ['sources A', 'sources B \u00e9'], 32, true, true,
+    // The data back.
+    'code for sources A',
+    true, true, true,
+    'code for sources A',
+    false, 'Error', true,
+  ]);
   fs.rmSync(cache, { recursive: true });
+  fs.rmSync(files, { recursive: true });
 
   const work = tmp();
   const off = spawnSync(process.execPath, ['-e', CHILD], {

@@ -59,7 +59,9 @@ function loadNamespace(wrappedBinding) {
   mod.paths = Module._nodeModulePaths(path.dirname(kIndex));
   const ownRequire = mod.require;
   mod.require = function require(request) {
-    if (request === kBindingRequest) return { loadBinding: () => ({ binding: wrappedBinding }) };
+    if (request === kBindingRequest) {
+      return { ...ReflectApply(ownRequire, this, [request]), loadBinding: () => ({ binding: wrappedBinding }) };
+    }
     return ReflectApply(ownRequire, this, [request]);
   };
   mod._compile(source, kIndex);
