@@ -484,8 +484,9 @@ const wasmKnownDifferences = [
       'background (README, "Start-up"), and Winch code runs in stores of its own engine. A module that imports a ' +
       'Memory, Table or Global of such an instance gets Winch code made for it; one that Winch cannot compile ' +
       '(exception handling, Wasm GC, typed function references, tail calls, relaxed SIMD, some SIMD ' +
-      'instructions) is a LinkError saying so, where V8 links any two modules. A later start (a cache hit) ' +
-      'or WASM_MEMORY_RS_TIERING=off links them.',
+      'instructions), or that was loaded from the cache before the process made any Winch code (its bytes ' +
+      'are not kept, so that a warm start copies none), is a LinkError saying so, where V8 links any two ' +
+      'modules. A later start (a cache hit) or WASM_MEMORY_RS_TIERING=off links them.',
     tests: [
       'tiering: a module Winch cannot compile links to an instance running Winch code',
     ],
