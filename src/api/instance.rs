@@ -554,14 +554,8 @@ fn choose_code(
     };
     return Ok((cell, module.module.clone()));
   };
-  let main = crate::runtime::engine::engine().map_err(|e| crate::error::error(env, e))?;
-  let (cell, engine) = match home {
-    Some(cell) => {
-      let engine = cell
-        .with(|ctx| ctx.engine().clone())
-        .map_err(|e| crate::error::error(env, e))?;
-      (cell, engine)
-    }
+  let cell = match home {
+    Some(cell) => cell,
     None => {
       let optimized_only = optimized_only || crate::api::sandbox::current().is_some();
       let code = if optimized_only {
@@ -575,10 +569,14 @@ fn choose_code(
           return Ok((new_store(tiering::baseline_engine())?, code));
         }
         Some(code) => return Ok((new_store(None)?, code)),
-        None => (new_store(None)?, main.clone()),
+        // The main engine's store (a sandbox's engine's, in one).
+        None => new_store(None)?,
       }
     }
   };
+  let engine = cell
+    .with(|ctx| ctx.engine().clone())
+    .map_err(|e| crate::error::error(env, e))?;
   match tiers.code_for(&engine) {
     Some(Ok(code)) => Ok((cell, code)),
     // Another namespace's store: refused by the caller.

@@ -1,4 +1,4 @@
-//! Two tiers for a big module's first start (README, "Start-up"): Winch,
+//! Two tiers for a big module's first start (README, "Tiering"): Winch,
 //! wasmtime's baseline compiler, makes code now (4-6x faster than
 //! Cranelift, code ~3x slower), while Cranelift compiles the same bytes on
 //! a low-priority pool. Its code fills the compiled-code cache, so every
