@@ -199,11 +199,17 @@ impl Tiers {
     if background {
       let job = tiers.clone();
       self::background(move || {
-        let outcome = job.compile_optimized();
-        if let (Ok(module), Some(bytes)) = (&outcome, &job.bytes) {
-          then(module, bytes);
-          OPTIMIZED.fetch_add(1, Ordering::Relaxed);
-        }
+        // A panic (a compiler bug) must neither abort the process (rayon's
+        // default) nor leave a link or `exit` waiting for this compile.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+          let outcome = job.compile_optimized();
+          if let (Ok(module), Some(bytes)) = (&outcome, &job.bytes) {
+            then(module, bytes);
+            OPTIMIZED.fetch_add(1, Ordering::Relaxed);
+          }
+          outcome
+        }))
+        .unwrap_or_else(|_| Err("Cranelift's background compile failed".into()));
         job.settle(outcome);
       });
     }
