@@ -223,9 +223,14 @@ fn link<'env>(
   let reaches = values.iter().any(
     |v| matches!(v, Import::Func(f) if func::unwrap(env, *f).is_some_and(|e| e.cell.is_jspi())),
   );
-  let optimized_only = !suspending.is_empty() || reaches || shares_memory(&module.module);
-  let (cell, code) = choose_code(env, module, home, optimized_only)?;
-  let wanted: Vec<_> = code.imports().collect();
+  let (cell, code) = choose_code(env, module, home, !suspending.is_empty() || reaches)?;
+  // The import types in the code's engine (the same list unless tiering
+  // chose the module's other tier).
+  let wanted = if wasmtime::Module::same(&code, &module.module) {
+    wanted
+  } else {
+    code.imports().collect()
+  };
   crate::runtime::jspi::choose_store(env, &cell, !suspending.is_empty(), reaches)?;
   // A module links only into stores of its engine: the main namespace's
   // and a sandbox's with a timeout or fuel differ (sandbox.rs).
@@ -538,13 +543,13 @@ fn exports(
 /// The store to instantiate `module` in and the code to link: the store the
 /// imports are bound to (with the module's code in that store's tier) or a
 /// new one, of the tier of the best code ready (tiering.rs); Cranelift's
-/// code when `optimized_only` (JSPI, shared memories: only the main engine
-/// runs them here) or in a sandbox.
+/// code for `jspi`, shared memories (only the main engine runs them here)
+/// and in a sandbox.
 fn choose_code(
   env: &Env,
   module: &NativeModule,
   home: Option<Rc<StoreCell>>,
-  optimized_only: bool,
+  jspi: bool,
 ) -> napi::Result<(Rc<StoreCell>, wasmtime::Module)> {
   let new_store = |engine| StoreCell::new_in(env, engine).map_err(|e| crate::error::error(env, e));
   let Some(tiers) = &module.tiers else {
@@ -557,7 +562,8 @@ fn choose_code(
   let cell = match home {
     Some(cell) => cell,
     None => {
-      let optimized_only = optimized_only || crate::api::sandbox::current().is_some();
+      let optimized_only =
+        jspi || crate::api::sandbox::current().is_some() || shares_memory(&module.module);
       let code = if optimized_only {
         None
       } else {
